@@ -1,0 +1,85 @@
+#include "inspect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "readfile.h"
+
+int sh_exit_worst(int a, int b)
+{
+    static const int rank[] = {[SH_EXIT_OK] = 0, [SH_EXIT_INVALID] = 1, [SH_EXIT_MALFORMED] = 2,
+                               [SH_EXIT_IO] = 3, [SH_EXIT_USAGE] = 4};
+    if (a < SH_EXIT_OK || a > SH_EXIT_IO)
+        return a;
+    if (b < SH_EXIT_OK || b > SH_EXIT_IO)
+        return b;
+    return rank[b] > rank[a] ? b : a;
+}
+
+static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int *exit_code)
+{
+    sh_cursor sig_data;
+    check->signature_result = sh_macho_signature(slice, &sig_data, &check->signature_err);
+    if (check->signature_result == SH_E_MACHO_UNSIGNED) {
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+        return;
+    }
+    if (check->signature_result != SH_E_OK) {
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        return;
+    }
+    check->signature_offset = slice->code_signature.dataoff;
+    check->signature_size = slice->code_signature.datasize;
+    check->signature_result =
+        sh_signature_parse(&sig_data, &check->signature, &check->signature_err);
+    if (check->signature_result != SH_E_OK) {
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        return;
+    }
+    const sh_signature *sig = &check->signature;
+    for (uint32_t i = 0; i < sig->ncds; i++) {
+        sh_cd_check *cd = &check->cds[i];
+        cd->pages_result = sh_codedir_verify_pages(&sig->cds[i], &slice->data, &cd->pages,
+                                                   &cd->pages_err);
+        if (cd->pages_result != SH_E_OK)
+            *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+    }
+    check->slots_result = sh_signature_check_special_slots(sig, &check->slots_err);
+    if (check->slots_result != SH_E_OK)
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+}
+
+void sh_inspect_file(const char *path, sh_inspection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    out->read_result = sh_read_file(path, &out->data, &out->size, &out->read_why);
+    if (out->read_result != SH_E_OK) {
+        out->exit_code = SH_EXIT_IO;
+        return;
+    }
+    out->parse_result = sh_macho_parse(out->data, out->size, NULL, &out->macho, &out->parse_err);
+    if (out->parse_result != SH_E_OK) {
+        out->exit_code = SH_EXIT_MALFORMED;
+        return;
+    }
+    out->structure_result = sh_macho_check_structure(&out->macho, &out->structure_err);
+    int exit_code = out->structure_result == SH_E_OK ? SH_EXIT_OK : SH_EXIT_INVALID;
+    out->slices = calloc(out->macho.nslices ? out->macho.nslices : 1, sizeof *out->slices);
+    if (!out->slices) {
+        out->parse_result = sh_fail(&out->parse_err, SH_E_NO_MEMORY, "inspection", -1, 0);
+        out->exit_code = SH_EXIT_IO;
+        return;
+    }
+    for (uint32_t i = 0; i < out->macho.nslices; i++)
+        check_slice(&out->macho.slices[i], &out->slices[i], &exit_code);
+    out->exit_code = exit_code;
+}
+
+void sh_inspection_free(sh_inspection *in)
+{
+    sh_macho_free(&in->macho);
+    free(in->slices);
+    free(in->data);
+    memset(in, 0, sizeof *in);
+}

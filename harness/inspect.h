@@ -1,0 +1,66 @@
+/* `sigharness inspect`: decode a Mach-O's code signature and check it the way codesign -d -vvvv
+ * plus codesign --verify would, per architecture. */
+#ifndef SH_INSPECT_H
+#define SH_INSPECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "macho.h"
+#include "signature.h"
+
+/* Exit codes of `sigharness inspect` (documented in README and --help). */
+enum {
+    SH_EXIT_OK = 0,        /* parsed; every architecture signed, every hash verified */
+    SH_EXIT_INVALID = 1,   /* parsed, but unsigned, a hash differs or a structural rule fails */
+    SH_EXIT_USAGE = 2,     /* bad command line */
+    SH_EXIT_MALFORMED = 3, /* the file or its signature could not be parsed */
+    SH_EXIT_IO = 4,        /* the file could not be read */
+};
+
+/* The more severe of two exit codes: I/O > malformed > invalid > ok. */
+int sh_exit_worst(int a, int b);
+
+#define SH_INSPECT_JSON_SCHEMA "sigharness.inspect/1"
+
+typedef struct sh_cd_check {
+    sh_page_report pages;
+    sh_err pages_result;
+    sh_error pages_err;
+} sh_cd_check;
+
+typedef struct sh_slice_check {
+    sh_err signature_result; /* OK, MACHO_UNSIGNED or the signature's parse error */
+    sh_error signature_err;
+    uint32_t signature_offset, signature_size; /* LC_CODE_SIGNATURE dataoff, datasize */
+    sh_signature signature;                    /* valid when signature_result is OK */
+    sh_cd_check cds[1 + SH_MAX_ALTERNATE_CDS];
+    sh_err slots_result;
+    sh_error slots_err;
+} sh_slice_check;
+
+typedef struct sh_inspection {
+    const char *path;
+    uint8_t *data;
+    size_t size;
+    sh_err read_result;
+    const char *read_why;
+    sh_err parse_result;
+    sh_error parse_err;
+    sh_macho_file macho;
+    sh_err structure_result;
+    sh_error structure_err;
+    sh_slice_check *slices; /* macho.nslices entries */
+    int exit_code;
+} sh_inspection;
+
+/* Runs every check; never fails as a whole: outcomes are recorded in *out.  Free with
+ * sh_inspection_free. */
+void sh_inspect_file(const char *path, sh_inspection *out);
+void sh_inspection_free(sh_inspection *in);
+
+void sh_inspection_print_text(const sh_inspection *in, FILE *out);
+void sh_inspection_print_json(const sh_inspection *in, FILE *out);
+
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora corpus/fuzz_macho, corpus/fuzz_superblob, corpus/fuzz_codedir from
+# binaries that ld64.lld-14 signs (tests/samples/build-samples.sh), then minimises each with
+# libFuzzer's -merge=1 when the `fuzz` preset is built.  Usage: scripts/make-seeds.sh [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/asan}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+tests/samples/build-samples.sh "$tmp/samples" >/dev/null
+mkdir -p "$tmp/raw/fuzz_macho" "$tmp/raw/fuzz_superblob" "$tmp/raw/fuzz_codedir"
+# The Go binary is large (about 2 MB): keep the lld ones as Mach-O seeds, extract blobs from all.
+cp "$tmp/samples/lld-arm64" "$tmp/samples/lld-x86_64" "$tmp/samples/lld-fat" "$tmp/raw/fuzz_macho/"
+"$build/fuzz/seed_extract" "$tmp/raw" "$tmp"/samples/* >/dev/null
+
+for t in fuzz_macho fuzz_superblob fuzz_codedir; do
+  mkdir -p "corpus/$t"
+  if [ -x "build/fuzz/fuzz/$t" ]; then
+    "build/fuzz/fuzz/$t" -merge=1 "corpus/$t" "$tmp/raw/$t" 2>/dev/null
+  else
+    cp -n "$tmp/raw/$t"/* "corpus/$t/"
+  fi
+  echo "corpus/$t: $(ls "corpus/$t" | wc -l) files, $(du -sh "corpus/$t" | cut -f1)"
+done

@@ -1,0 +1,228 @@
+/* `sigharness` command line: exit codes, text and JSON output, on binaries signed by ld64.lld and
+ * on the external samples. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "json_check.h"
+
+typedef struct {
+    char *out;
+    size_t len;
+    int status;
+} run_result;
+
+static const char *env_or_fail(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v)
+        fail_msg("environment variable %s is not set (run through ctest)", name);
+    return v;
+}
+
+static run_result run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s/harness/sigharness' %s 2>/dev/null", env_or_fail("SH_BUILD_DIR"),
+             args);
+    run_result r = {NULL, 0, -1};
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 0;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+        if (r.len + n + 1 > cap) {
+            cap = (r.len + n + 1) * 2;
+            r.out = realloc(r.out, cap);
+            assert_non_null(r.out);
+        }
+        memcpy(r.out + r.len, buf, n);
+        r.len += n;
+    }
+    if (!r.out)
+        r.out = calloc(1, 1);
+    r.out[r.len] = '\0';
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+static void expect(const run_result *r, const char *needle)
+{
+    if (!strstr(r->out, needle))
+        fail_msg("expected \"%s\" in output:\n%s", needle, r->out);
+}
+
+static char *sample(const char *name)
+{
+    static char path[4096]; /* test-only; single-threaded */
+    snprintf(path, sizeof path, "%s/%s", env_or_fail("SH_SAMPLES_DIR"), name);
+    return path;
+}
+
+static void usage_errors_exit_2(void **state)
+{
+    (void)state;
+    run_result r = run("");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+    r = run("frobnicate");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+    r = run("inspect");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+    r = run("inspect --bogus x");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+    r = run("--help");
+    assert_int_equal(r.status, 0);
+    expect(&r, "exit codes:");
+    free(r.out);
+    r = run("version");
+    assert_int_equal(r.status, 0);
+    expect(&r, "sigharness ");
+    free(r.out);
+}
+
+static void inspects_lld_thin_binary(void **state)
+{
+    (void)state;
+    char args[4200];
+    snprintf(args, sizeof args, "inspect '%s'", sample("lld-arm64"));
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "Format=Mach-O thin (arm64)");
+    expect(&r, "Identifier=lld-arm64");
+    expect(&r, "flags=0x20002(adhoc,linker-signed)");
+    expect(&r, "Hash type=sha256 size=32");
+    expect(&r, "CandidateCDHash sha256=");
+    expect(&r, "Signature=adhoc");
+    expect(&r, "TeamIdentifier=not set");
+    expect(&r, "Page hashes sha256=verified");
+    expect(&r, "Structure=valid");
+    expect(&r, "Result=valid");
+    free(r.out);
+}
+
+static void inspects_fat_binary_per_architecture(void **state)
+{
+    (void)state;
+    char args[4200];
+    snprintf(args, sizeof args, "inspect '%s'", sample("lld-fat"));
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "Format=Mach-O universal (arm64 x86_64)");
+    expect(&r, "--- Architecture=arm64 (slice 1 of 2");
+    expect(&r, "--- Architecture=x86_64 (slice 2 of 2");
+    free(r.out);
+}
+
+static void json_is_valid_and_versioned(void **state)
+{
+    (void)state;
+    const char *names[] = {"lld-arm64", "lld-x86_64", "lld-fat", "go-arm64"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char args[4200];
+        snprintf(args, sizeof args, "inspect --json '%s'", sample(names[i]));
+        run_result r = run(args);
+        assert_int_equal(r.status, 0);
+        if (!json_check(r.out, r.len))
+            fail_msg("invalid JSON for %s:\n%s", names[i], r.out);
+        expect(&r, "\"schema\":\"sigharness.inspect/1\"");
+        expect(&r, "\"result\":\"valid\"");
+        expect(&r, "\"kind\":\"adhoc\"");
+        free(r.out);
+    }
+}
+
+static void json_is_valid_for_every_external_sample(void **state)
+{
+    (void)state;
+    char args[4200];
+    snprintf(args, sizeof args, "inspect --json '%s'/external-samples/macho/*",
+             env_or_fail("SH_SHARED_DIR"));
+    run_result r = run(args);
+    size_t docs = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"), docs++)
+        if (!json_check(line, strlen(line)))
+            fail_msg("invalid JSON document: %s", line);
+    assert_int_equal(docs, 12);
+    free(r.out);
+}
+
+static void flipped_byte_names_the_page(void **state)
+{
+    (void)state;
+    char path[4200], args[4300];
+    snprintf(path, sizeof path, "%s/cli-flipped", env_or_fail("SH_SAMPLES_DIR"));
+    FILE *in = fopen(sample("lld-arm64"), "rb");
+    assert_non_null(in);
+    static uint8_t buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    fclose(in);
+    assert_true(n > 4096 + 10);
+    buf[4096 + 10] ^= 0x01; /* inside page 1 of 4 KiB pages */
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(out);
+    snprintf(args, sizeof args, "inspect '%s'", path);
+    run_result r = run(args);
+    assert_int_equal(r.status, 1);
+    expect(&r, "pages differ, first page 1 (offset 0x1000)");
+    expect(&r, "Result=invalid");
+    free(r.out);
+}
+
+static void unreadable_and_malformed_inputs(void **state)
+{
+    (void)state;
+    run_result r = run("inspect /nonexistent/file");
+    assert_int_equal(r.status, 4);
+    free(r.out);
+    r = run("inspect /");
+    assert_int_equal(r.status, 4);
+    expect(&r, "not a regular file");
+    free(r.out);
+    char args[4200];
+    snprintf(args, sizeof args, "inspect '%s/external-samples/macho/sparkle_DevSignedApp_Info.plist'",
+             env_or_fail("SH_SHARED_DIR"));
+    r = run(args);
+    assert_int_equal(r.status, 3);
+    expect(&r, "NOT_MACHO; errSecCSBadObjectFormat -67049");
+    free(r.out);
+    snprintf(args, sizeof args,
+             "inspect '%s/external-samples/macho/isign_isignTestApp_unsigned_fat'",
+             env_or_fail("SH_SHARED_DIR"));
+    r = run(args);
+    assert_int_equal(r.status, 1);
+    expect(&r, "code object is not signed at all");
+    free(r.out);
+    /* several files: the worst exit code wins */
+    snprintf(args, sizeof args, "inspect '%s' /nonexistent", sample("lld-arm64"));
+    r = run(args);
+    assert_int_equal(r.status, 4);
+    free(r.out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(usage_errors_exit_2),
+        cmocka_unit_test(inspects_lld_thin_binary),
+        cmocka_unit_test(inspects_fat_binary_per_architecture),
+        cmocka_unit_test(json_is_valid_and_versioned),
+        cmocka_unit_test(json_is_valid_for_every_external_sample),
+        cmocka_unit_test(flipped_byte_names_the_page),
+        cmocka_unit_test(unreadable_and_malformed_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
