@@ -69,13 +69,39 @@ typedef struct sh_codedir {
     const char *team_id;       /* NULL when absent */
     size_t team_id_len;
     uint32_t n_scatter;        /* scatter entries before the terminator */
+    uint64_t scatter_pages;    /* sum of their counts */
+    bool has_linkage;          /* >= 0x20600 with a non-empty linkage range */
+    sh_cursor linkage;         /* [linkageOffset, +linkageSize) inside the blob */
     uint8_t cdhash[SH_HASH_MAX_SIZE]; /* full digest of the blob; the cdhash is its first 20 bytes */
     size_t cdhash_size;
 } sh_codedir;
 
+/* One legacy scatter vector element (SC_Scatter, 24 bytes): hashes [sum of earlier counts,
+ * + count) cover pages [base, base + count); targetOffset says where they land in the target. */
+#define SH_CD_SCATTER_ENTRY_SIZE 24u
+typedef struct sh_cd_scatter {
+    uint32_t count, base;
+    uint64_t target_offset, spare;
+} sh_cd_scatter;
+
+/* Size of the fixed header of a CodeDirectory version (0x2C for 0x20001 ... 0x6C for 0x20600 and
+ * the unknown versions above it). */
+size_t sh_codedir_header_size(uint32_t version);
+
 /* Parses and integrity-checks a CodeDirectory blob (the view must start at its magic; the blob
- * length is read from the header and must fit in the view).  Computes the cdhash. */
+ * length is read from the header and must fit in the view).  Checks, in this order: framing and
+ * magic, version (0x20001..0x2F000), length >= the version's header, hash type and hashSize,
+ * page size, identifier and team ID (NUL inside the blob, <= SH_MAX_IDENTIFIER_LEN), the hash
+ * array, pre-encryption hashes (0x20500+), the scatter vector, nCodeSlots against the effective
+ * limit and page size, the linkage range (0x20600+).  spare2/spare3 are decoded but, as in
+ * Security, not required to be zero.  Computes the cdhash.  Errors: where "CodeDirectory",
+ * offset = the CD's absolute offset, value = the offending field. */
 sh_err sh_codedir_parse(const sh_cursor *data, sh_codedir *out, sh_error *err);
+
+/* Scatter vector present (version >= 0x20100, scatterOffset != 0) and its entries (index <=
+ * n_scatter; entry n_scatter is the terminator). */
+bool sh_codedir_has_scatter(const sh_codedir *cd);
+bool sh_codedir_scatter_entry(const sh_codedir *cd, uint32_t index, sh_cd_scatter *out);
 
 /* Hash of special slot n (1..n_special_slots) or code slot i, as views into the blob. */
 bool sh_codedir_special_hash(const sh_codedir *cd, uint32_t slot, sh_cursor *out);
@@ -91,8 +117,12 @@ typedef struct sh_page_report {
 } sh_page_report;
 
 /* Hashes every code page of code (the slice, whose first effective_limit bytes are signed) and
- * compares with the code slots.  Returns SH_E_CD_PAGE_HASH_MISMATCH (err->index = first bad
- * page) when any differs, SH_E_CD_CODE_LIMIT_PAST_DATA when the slice is shorter than the limit. */
+ * compares with the code slots, checking all pages (the report counts every bad one).  Returns
+ * SH_E_CD_PAGE_HASH_MISMATCH (err->index = first bad page, err->offset = its absolute offset,
+ * err->value = number of bad pages) when any differs, SH_E_CD_CODE_LIMIT_PAST_DATA when the
+ * view is shorter than the limit.  A scattered CD is verified only when its scatter vector is
+ * the identity mapping (the one layout on which Security, which ignores the vector, and the
+ * kernel, which follows it, agree); any other vector gives SH_E_CD_SCATTER_UNSUPPORTED. */
 sh_err sh_codedir_verify_pages(const sh_codedir *cd, const sh_cursor *code, sh_page_report *report,
                                sh_error *err);
 

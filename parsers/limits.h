@@ -10,11 +10,34 @@
 #define SH_MAX_SECTIONS 65536u                /* sections over all segments of a slice */
 #define SH_MAX_DYLIBS 4096u                   /* LC_*_DYLIB commands per slice */
 #define SH_MAX_BUILD_TOOLS 64u                /* LC_BUILD_VERSION ntools */
+#define SH_FAT_JAVA_MIN_NFAT_ARCH 45u         /* 0xcafebabe + nfat_arch >= 45 is a Java class file:
+                                               those bytes are its major version, 45 = JDK 1.0.2 */
+#define SH_MAX_LC_STRING_LEN SH_MAX_IDENTIFIER_LEN /* dylib, rpath, dylinker paths in load commands */
 #define SH_MAX_SUPERBLOB_BLOBS 64u            /* BlobIndex entries in one SuperBlob */
 #define SH_MAX_ALTERNATE_CDS 5u               /* slots 0x1000..0x1004 */
 #define SH_MAX_SPECIAL_SLOTS 64u              /* CodeDirectory nSpecialSlots */
 #define SH_MAX_PAGE_SHIFT 24u                 /* CodeDirectory pageSize (log2): 16 MiB pages */
 #define SH_MAX_SCATTER_ENTRIES 4096u          /* scatter vector entries before the terminator */
 #define SH_MAX_IDENTIFIER_LEN 4096u           /* CodeDirectory identifier, team ID, dylib paths */
+
+/* Property lists (plist_guard) and entitlements. */
+#define SH_MAX_PLIST_SIZE ((size_t)32 << 20)  /* 32 MiB: largest plist handed to libplist */
+#define SH_MAX_PLIST_DEPTH 64u                /* dict/array nesting, the root container is 1 */
+#define SH_MAX_PLIST_NODES (1u << 20)         /* XML elements; binary objects per reference */
+#define SH_MAX_PLIST_EXPANDED ((size_t)64 << 20) /* bytes a binary plist expands to (shared objects
+                                               count once per reference) */
+#define SH_MAX_PLIST_KEY_WORK (1u << 28)      /* key bytes libplist's dict inserts would compare */
+#define SH_MAX_DER_DEPTH 32u                  /* DER entitlements dict/array nesting */
+#define SH_MAX_DER_ITEMS 65536u               /* DER entitlements values, the root dict included */
+
+/* Code requirements (requirement.c, reqcompile.c) */
+#define SH_MAX_REQUIREMENT_DEPTH 999u         /* expression nesting levels, top level = 1: Security's
+                                               interpreter starts at stackLimit 1000 and fails when
+                                               --depth reaches 0 (reqinterp.h/.cpp) */
+#define SH_MAX_REQUIREMENT_OPS 65536u         /* opcodes in one requirement or set */
+#define SH_MAX_REQUIREMENT_SIZE (1u << 20)    /* bytes in one requirement blob or set */
+#define SH_MAX_REQUIREMENT_TEXT ((size_t)16 << 20) /* bytes of requirement text in or out */
+#define SH_MAX_REQUIREMENT_OID_LEN 64u        /* content bytes of one OID operand */
+#define SH_MAX_REQUIREMENT_SET_ENTRIES 64u    /* index entries in one requirement set */
 
 #endif

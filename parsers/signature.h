@@ -18,16 +18,27 @@ typedef struct sh_signature {
     const sh_blob_entry *cms;     /* slot 0x10000 BlobWrapper, NULL when absent */
 } sh_signature;
 
-/* Parses an embedded signature (0xfade0cc0) or a detached one (0xfade0cc1 is not handled here).
- * Requires a CodeDirectory in slot 0, refuses two CodeDirectories with the same hash type and
- * alternates that disagree with the primary on identifier, code limit or page size. */
+/* Parses an embedded signature (0xfade0cc0; a detached 0xfade0cc1 is not handled here).
+ * Requires a CodeDirectory in slot 0, parses the alternates in 0x1000..0x1004 and refuses entries
+ * in 0x1005..0x1fff (SUPERBLOB_TOO_MANY_ALTERNATES), two CodeDirectories with the same hash type
+ * and alternates that disagree with the primary on identifier, effective code limit, page size
+ * or nCodeSlots.  data may extend past the SuperBlob (LC_CODE_SIGNATURE padding).  sig->cms
+ * points into sig->superblob: do not copy an sh_signature and use the copy's cms. */
 sh_err sh_signature_parse(const sh_cursor *data, sh_signature *out, sh_error *err);
 
 /* Checks the special slots whose content travels inside the signature (requirements,
  * entitlements XML and DER, launch constraints) against the blobs present, for every
  * CodeDirectory.  Slots for files outside the binary (Info.plist, CodeResources) are not checked
- * here.  err->index is the slot number on failure. */
+ * here.  On failure err->index is the slot number and err->value the index in sig->cds:
+ * CD_SPECIAL_SLOT_MISMATCH (offset of the slot's hash), CD_SPECIAL_SLOT_MISSING_BLOB (slot hash
+ * set, no blob), CD_UNSEALED_BLOB (blob present, slot zero or past nSpecialSlots; offset of the
+ * blob). */
 sh_err sh_signature_check_special_slots(const sh_signature *sig, sh_error *err);
+
+/* sh_codedir_verify_pages for every CodeDirectory (reports[i] for cds[i]); returns the first
+ * failure (in cds order) but always checks them all. */
+sh_err sh_signature_verify_pages(const sh_signature *sig, const sh_cursor *code,
+                                 sh_page_report reports[], sh_error *err);
 
 /* Whether the CMS blob wrapper is absent or empty (ad-hoc signatures). */
 bool sh_signature_cms_empty(const sh_signature *sig);

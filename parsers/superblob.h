@@ -64,11 +64,17 @@ sh_err sh_blob_view(const sh_cursor *data, const char *where, uint32_t *magic, s
 
 /* Parses a SuperBlob whose magic must be expected_magic (any of the SuperBlob magics when 0).
  * Validates the index (bounds, overlap with the header, duplicates, overlapping blobs, count
- * limit) and, for known slots, that each blob carries the magic its slot requires.  Unknown slot
- * types are kept. */
+ * limit) and, for known slots, that each blob carries the magic its slot requires (in a
+ * requirement set every blob must be a Requirement, in a detached signature an embedded
+ * signature).  Unknown slot types are kept.  data may extend past the SuperBlob's length (the
+ * zero padding after it in LC_CODE_SIGNATURE); out->trailing counts those bytes. */
 sh_err sh_superblob_parse(const sh_cursor *data, uint32_t expected_magic, sh_superblob *out,
                           sh_error *err);
 
+/* Absolute offset of BlobIndex entry i (for error reports). */
+uint64_t sh_superblob_index_offset(const sh_superblob *sb, uint32_t i);
+
+/* The entry of that slot type when it is present (non-zero offset), else NULL. */
 const sh_blob_entry *sh_superblob_find(const sh_superblob *sb, uint32_t type);
 
 const char *sh_slot_name(uint32_t type);        /* "CodeDirectory", "Requirements", ...; "unknown" */
