@@ -119,9 +119,10 @@ static void inspects_fat_binary_per_architecture(void **state)
     snprintf(args, sizeof args, "inspect '%s'", sample("lld-fat"));
     run_result r = run(args);
     assert_int_equal(r.status, 0);
-    expect(&r, "Format=Mach-O universal (arm64 x86_64)");
-    expect(&r, "--- Architecture=arm64 (slice 1 of 2");
-    expect(&r, "--- Architecture=x86_64 (slice 2 of 2");
+    /* llvm-lipo orders slices by alignment: x86_64 (2^12) before arm64 (2^14) */
+    expect(&r, "Format=Mach-O universal (x86_64 arm64)");
+    expect(&r, "--- Architecture=x86_64 (slice 1 of 2");
+    expect(&r, "--- Architecture=arm64 (slice 2 of 2");
     free(r.out);
 }
 
@@ -162,7 +163,7 @@ static void flipped_byte_names_the_page(void **state)
 {
     (void)state;
     char path[4200], args[4300];
-    snprintf(path, sizeof path, "%s/cli-flipped", env_or_fail("SH_SAMPLES_DIR"));
+    snprintf(path, sizeof path, "%s/cli-flipped", env_or_fail("SH_BUILD_DIR"));
     FILE *in = fopen(sample("lld-arm64"), "rb");
     assert_non_null(in);
     static uint8_t buf[1 << 20];
@@ -199,12 +200,18 @@ static void unreadable_and_malformed_inputs(void **state)
     assert_int_equal(r.status, 3);
     expect(&r, "NOT_MACHO; errSecCSBadObjectFormat -67049");
     free(r.out);
+    snprintf(args, sizeof args, "inspect '%s'", sample("lld-x86_64-unsigned"));
+    r = run(args);
+    assert_int_equal(r.status, 1);
+    expect(&r, "code object is not signed at all");
+    free(r.out);
+    /* its armv7 __LINKEDIT runs 8 bytes past the slice: the kernel and llvm-objdump refuse it */
     snprintf(args, sizeof args,
              "inspect '%s/external-samples/macho/isign_isignTestApp_unsigned_fat'",
              env_or_fail("SH_SHARED_DIR"));
     r = run(args);
-    assert_int_equal(r.status, 1);
-    expect(&r, "code object is not signed at all");
+    assert_int_equal(r.status, 3);
+    expect(&r, "MACHO_SEGMENT_OUT_OF_FILE");
     free(r.out);
     /* several files: the worst exit code wins */
     snprintf(args, sizeof args, "inspect '%s' /nonexistent", sample("lld-arm64"));
