@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora corpus/fuzz_macho, corpus/fuzz_superblob, corpus/fuzz_codedir from
-# binaries that ld64.lld-14 signs (tests/samples/build-samples.sh), then minimises each with
+# binaries that ld64.lld-14 and Go sign (tests/samples/build-samples.sh) and the signatures of
+# ../shared/external-samples, then minimises each with
 # libFuzzer's -merge=1 when the `fuzz` preset is built.  Usage: scripts/make-seeds.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,14 @@ mkdir -p "$tmp/raw/fuzz_macho" "$tmp/raw/fuzz_superblob" "$tmp/raw/fuzz_codedir"
 # The Go binary is large (about 2 MB): keep the lld ones as Mach-O seeds, extract blobs from all.
 cp "$tmp/samples/lld-arm64" "$tmp/samples/lld-x86_64" "$tmp/samples/lld-fat" "$tmp/raw/fuzz_macho/"
 "$build/fuzz/seed_extract" "$tmp/raw" "$tmp"/samples/* >/dev/null
+# Real signatures nobody here wrote: CMS, entitlements, SHA-1 + SHA-256 CDs, old versions.
+shared=../shared/external-samples
+if [ -d "$shared" ]; then
+  "$build/fuzz/seed_extract" "$tmp/raw" "$shared"/macho/* >/dev/null || true
+  for f in "$shared"/detached/*CodeDirectory "$shared"/detached/*CodeRequirements-1; do
+    cp "$f" "$tmp/raw/fuzz_codedir/detached-$(basename "$f")"
+  done
+fi
 
 for t in fuzz_macho fuzz_superblob fuzz_codedir; do
   mkdir -p "corpus/$t"
