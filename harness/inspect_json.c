@@ -234,7 +234,7 @@ static void json_signature(sh_json *j, const sh_slice_check *check)
     sh_json_hex(j, sig->cds[sig->best].cdhash, SH_CDHASH_LEN);
     bool adhoc = sh_signature_cms_empty(sig);
     sh_json_kv_string(j, "kind", adhoc ? "adhoc" : "cms");
-    sh_json_kv_uint(j, "cms_size", adhoc ? 0 : sig->cms->length - 8);
+    sh_json_kv_uint(j, "cms_size", adhoc ? 0 : sh_signature_cms(sig)->length - 8);
     sh_json_kv_bool(j, "special_slots_ok", check->slots_result == SH_E_OK);
     json_error(j, "special_slots_error", check->slots_result, &check->slots_err);
     sh_json_object_end(j);

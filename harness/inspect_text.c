@@ -123,7 +123,7 @@ static void print_signature(const sh_slice_check *check, FILE *out)
     if (sh_signature_cms_empty(sig))
         fputs("Signature=adhoc\n", out);
     else
-        fprintf(out, "Signature size=%" PRIu32 "\n", sig->cms->length - 8);
+        fprintf(out, "Signature size=%" PRIu32 "\n", sh_signature_cms(sig)->length - 8);
     if (best->team_id)
         fprintf(out, "TeamIdentifier=%.*s\n", (int)best->team_id_len, best->team_id);
     else

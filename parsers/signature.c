@@ -94,7 +94,6 @@ sh_err sh_signature_parse(const sh_cursor *data, sh_signature *out, sh_error *er
     if (e != SH_E_OK)
         return e;
     out->best = strongest_cd(out);
-    out->cms = sh_superblob_find(&out->superblob, SH_SLOT_SIGNATURE);
     return SH_E_OK;
 }
 
@@ -163,7 +162,13 @@ sh_err sh_signature_verify_pages(const sh_signature *sig, const sh_cursor *code,
     return first;
 }
 
+const sh_blob_entry *sh_signature_cms(const sh_signature *sig)
+{
+    return sh_superblob_find(&sig->superblob, SH_SLOT_SIGNATURE);
+}
+
 bool sh_signature_cms_empty(const sh_signature *sig)
 {
-    return sig->cms == NULL || sig->cms->length <= 8;
+    const sh_blob_entry *cms = sh_signature_cms(sig);
+    return cms == NULL || cms->length <= 8;
 }

@@ -15,15 +15,13 @@ typedef struct sh_signature {
     uint32_t cd_slots[1 + SH_MAX_ALTERNATE_CDS];
     uint32_t ncds;
     uint32_t best;                /* index in cds of the strongest hash type (the kernel's pick) */
-    const sh_blob_entry *cms;     /* slot 0x10000 BlobWrapper, NULL when absent */
 } sh_signature;
 
 /* Parses an embedded signature (0xfade0cc0; a detached 0xfade0cc1 is not handled here).
  * Requires a CodeDirectory in slot 0, parses the alternates in 0x1000..0x1004 and refuses entries
  * in 0x1005..0x1fff (SUPERBLOB_TOO_MANY_ALTERNATES), two CodeDirectories with the same hash type
  * and alternates that disagree with the primary on identifier, effective code limit, page size
- * or nCodeSlots.  data may extend past the SuperBlob (LC_CODE_SIGNATURE padding).  sig->cms
- * points into sig->superblob: do not copy an sh_signature and use the copy's cms. */
+ * or nCodeSlots.  data may extend past the SuperBlob (LC_CODE_SIGNATURE padding). */
 sh_err sh_signature_parse(const sh_cursor *data, sh_signature *out, sh_error *err);
 
 /* Checks the special slots whose content travels inside the signature (requirements,
@@ -39,6 +37,9 @@ sh_err sh_signature_check_special_slots(const sh_signature *sig, sh_error *err);
  * failure (in cds order) but always checks them all. */
 sh_err sh_signature_verify_pages(const sh_signature *sig, const sh_cursor *code,
                                  sh_page_report reports[], sh_error *err);
+
+/* The slot 0x10000 BlobWrapper holding the CMS signature, NULL when absent. */
+const sh_blob_entry *sh_signature_cms(const sh_signature *sig);
 
 /* Whether the CMS blob wrapper is absent or empty (ad-hoc signatures). */
 bool sh_signature_cms_empty(const sh_signature *sig);

@@ -348,7 +348,7 @@ static void santa_published_cdhash_and_tiny_exec_segment(void **state)
     assert_true(cd->exec_seg_limit == 60);
     assert_true(cd->exec_seg_base == 0);
     assert_true(cd->exec_seg_flags == SH_CS_EXECSEG_MAIN_BINARY);
-    assert_null(r[0].sig.cms);
+    assert_null(sh_signature_cms(&r[0].sig));
     char flags[128];
     sh_codedir_flags_string(cd->flags, flags, sizeof flags);
     assert_string_equal(flags, "adhoc,linker-signed");
@@ -397,8 +397,8 @@ static void calsmoke_empty_requirements_and_wrapper(void **state)
         assert_int_equal(sh_superblob_parse(&req->blob, SH_MAGIC_REQUIREMENTS, &set, &err),
                          SH_E_OK);
         assert_int_equal(set.count, 0);
-        assert_non_null(r[i].sig.cms);
-        assert_int_equal(r[i].sig.cms->length, 8);
+        assert_non_null(sh_signature_cms(&r[i].sig));
+        assert_int_equal(sh_signature_cms(&r[i].sig)->length, 8);
         assert_true(sh_signature_cms_empty(&r[i].sig));
         assert_int_equal(r[i].sig.cds[0].scatter_offset, 0);
     }
