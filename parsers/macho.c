@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "limits.h"
+#include "macho_internal.h"
 
 /* Fixed sizes from loader.h / fat.h. */
 enum {
@@ -167,7 +168,7 @@ typedef struct slice_parser {
     uint32_t segment_capacity, section_capacity, dylib_capacity;
 } slice_parser;
 
-static uint64_t command_position(const sh_macho_slice *s, uint32_t index)
+uint64_t sh_macho_command_position(const sh_macho_slice *s, uint32_t index)
 {
     return sh_cursor_pos(&s->data) + s->commands[index].offset;
 }
@@ -184,7 +185,7 @@ static const char *command_where(uint32_t cmd)
 static sh_err fail_command(const slice_parser *p, sh_err code, uint32_t index, uint64_t value)
 {
     return sh_fail_value(p->err, code, command_where(p->s->commands[index].cmd), index,
-                         command_position(p->s, index), value);
+                         sh_macho_command_position(p->s, index), value);
 }
 
 bool sh_macho_load_command_view(const sh_macho_slice *s, uint32_t index, sh_cursor *out)
@@ -498,7 +499,7 @@ static sh_err decode_build_version(slice_parser *p, uint32_t index, const sh_cur
     bool failed = false;
     s->tools = calloc_array(p->alloc, ntools, sizeof *s->tools, &failed);
     if (failed)
-        return sh_fail(p->err, SH_E_NO_MEMORY, "LC_BUILD_VERSION", index, command_position(s, index));
+        return sh_fail(p->err, SH_E_NO_MEMORY, "LC_BUILD_VERSION", index, sh_macho_command_position(s, index));
     for (uint32_t t = 0; t < ntools; t++) {
         s->tools[t].tool = read_u32(&r);
         s->tools[t].version = read_u32(&r);
@@ -777,7 +778,7 @@ static bool has_hidden_arm64_slice(const sh_macho_file *f, uint32_t nfat_arch)
            cputype == (uint32_t)SH_CPU_TYPE_ARM64;
 }
 
-static uint64_t fat_arch_position(const sh_macho_file *f, uint32_t index)
+uint64_t sh_macho_fat_arch_position(const sh_macho_file *f, uint32_t index)
 {
     const uint64_t entry = f->fat_magic == SH_FAT_MAGIC_64 ? FAT_ARCH_64_SIZE : FAT_ARCH_SIZE;
     return FAT_HEADER_SIZE + (uint64_t)index * entry;
@@ -786,7 +787,7 @@ static uint64_t fat_arch_position(const sh_macho_file *f, uint32_t index)
 static sh_err parse_fat_slice(sh_macho_file *f, uint32_t index, sh_error *err)
 {
     const bool wide = f->fat_magic == SH_FAT_MAGIC_64;
-    const uint64_t at = fat_arch_position(f, index);
+    const uint64_t at = sh_macho_fat_arch_position(f, index);
     sh_macho_slice *s = &f->slices[index];
     sh_cursor entry;
     if (!sh_cursor_sub(&f->data, at, wide ? FAT_ARCH_64_SIZE : FAT_ARCH_SIZE, &entry))
@@ -902,364 +903,4 @@ sh_err sh_macho_parse(const uint8_t *data, size_t len, const sh_allocator *alloc
     if (e != SH_E_OK)
         sh_macho_free(out);
     return e;
-}
-
-/* ---- structural rules (codesign --strict) -------------------------------------------------- */
-
-static sh_err check_no_duplicate_archs(const sh_macho_file *f, sh_error *err)
-{
-    for (uint32_t a = 0; a < f->nslices; a++) {
-        const sh_macho_slice *x = &f->slices[a];
-        for (uint32_t b = 0; b < a; b++) {
-            const sh_macho_slice *y = &f->slices[b];
-            if (x->fat_cputype == y->fat_cputype &&
-                ((uint32_t)x->fat_cpusubtype & ~SH_CPU_SUBTYPE_MASK) ==
-                    ((uint32_t)y->fat_cpusubtype & ~SH_CPU_SUBTYPE_MASK))
-                return sh_fail_value(err, SH_E_FAT_DUPLICATE_ARCH, "fat_arch", a,
-                                     fat_arch_position(f, a), (uint32_t)x->fat_cputype);
-        }
-    }
-    return SH_E_OK;
-}
-
-static bool all_zero(const sh_cursor *file, uint64_t from, uint64_t to)
-{
-    sh_cursor gap;
-    if (to < from || !sh_cursor_sub(file, from, to - from, &gap))
-        return false;
-    uint8_t b;
-    while (sh_cursor_u8(&gap, &b))
-        if (b != 0)
-            return false;
-    return true;
-}
-
-/* Security's Universal: slices sorted by offset must not overlap (the header either), the gap
- * before each slice but the first must be < 2^align, gaps must be zero, and the last slice must
- * end the file.  We also require align <= MAX_ALIGN for every slice and offsets aligned to it. */
-static sh_err check_fat_layout(const sh_macho_file *f, sh_error *err)
-{
-    uint32_t order[SH_MAX_FAT_ARCHS + 1];
-    const uint32_t n = f->nslices;
-    if (n == 0 || n > SH_MAX_FAT_ARCHS + 1) /* cannot happen for a parsed file */
-        return sh_fail_value(err, SH_E_FAT_TOO_MANY_ARCHS, "fat_header", -1, 0, n);
-    for (uint32_t i = 0; i < n; i++) { /* insertion sort by offset; n <= 65 */
-        uint32_t j = i;
-        while (j > 0 && f->slices[order[j - 1]].offset > f->slices[i].offset) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
-    uint64_t prev_end = fat_arch_position(f, n); /* end of the header and arch table */
-    for (uint32_t k = 0; k < n; k++) {
-        const uint32_t i = order[k];
-        const sh_macho_slice *s = &f->slices[i];
-        const uint64_t at = fat_arch_position(f, i);
-        if (s->fat_align > SH_MAX_FAT_ALIGN)
-            return sh_fail_value(err, SH_E_FAT_ALIGN_TOO_LARGE, "fat_arch", i, at, s->fat_align);
-        const uint64_t alignment = (uint64_t)1 << s->fat_align;
-        if (s->offset % alignment != 0)
-            return sh_fail_value(err, SH_E_FAT_SLICE_MISALIGNED, "fat_arch", i, at, s->offset);
-        if (s->offset < prev_end)
-            return sh_fail_value(err, SH_E_FAT_SLICE_OVERLAP, "fat_arch", i, at, s->offset);
-        if (k > 0 && s->offset - prev_end >= alignment)
-            return sh_fail_value(err, SH_E_FAT_GAP, "fat_arch", i, at, s->offset - prev_end);
-        if (!all_zero(&f->data, prev_end, s->offset))
-            return sh_fail_value(err, SH_E_FAT_PADDING_NOT_ZERO, "fat_arch", i, at, prev_end);
-        prev_end = s->offset + s->size; /* inside the file: checked by the parser */
-    }
-    if (prev_end != f->file_size)
-        return sh_fail_value(err, SH_E_FAT_GAP, "fat file", -1, prev_end, f->file_size - prev_end);
-    return SH_E_OK;
-}
-
-static uint64_t segment_end(const sh_macho_segment *seg) { return seg->fileoff + seg->filesize; }
-
-static sh_err check_segments_disjoint(const sh_macho_slice *s, sh_error *err)
-{
-    for (uint32_t a = 0; a < s->nsegments; a++) {
-        const sh_macho_segment *x = &s->segments[a];
-        if (x->filesize == 0)
-            continue;
-        for (uint32_t b = 0; b < a; b++) {
-            const sh_macho_segment *y = &s->segments[b];
-            if (y->filesize != 0 && x->fileoff < segment_end(y) && y->fileoff < segment_end(x))
-                return sh_fail_value(err, SH_E_MACHO_SEGMENT_OVERLAP, "segment", x->command_index,
-                                     command_position(s, x->command_index), x->fileoff);
-        }
-    }
-    return SH_E_OK;
-}
-
-/* Security's MachO::validateStructure: whichever comes first in the load commands, __LINKEDIT or
- * LC_SYMTAB (old PPC binaries), must end exactly at the end of the slice.  Security also calls a
- * slice with neither suspicious; we accept it (object files, and nothing there to sign). */
-static sh_err check_linkedit_ends_slice(const sh_macho_slice *s, sh_error *err)
-{
-    const sh_macho_segment *linkedit =
-        s->linkedit_segment >= 0 ? &s->segments[s->linkedit_segment] : NULL;
-    if (s->has_symtab && (!linkedit || s->symtab_command_index < linkedit->command_index)) {
-        uint64_t end = (uint64_t)s->stroff + s->strsize;
-        if (end != s->size)
-            return sh_fail_value(err, SH_E_MACHO_LINKEDIT_NOT_LAST, "LC_SYMTAB",
-                                 s->symtab_command_index,
-                                 command_position(s, s->symtab_command_index), end);
-        return SH_E_OK;
-    }
-    if (linkedit && segment_end(linkedit) != s->size)
-        return sh_fail_value(err, SH_E_MACHO_LINKEDIT_NOT_LAST, "segment", linkedit->command_index,
-                             command_position(s, linkedit->command_index), segment_end(linkedit));
-    return SH_E_OK;
-}
-
-/* The signature must sit inside __LINKEDIT and end it: the page hashes cover [0, dataoff), so
- * anything after the signature would be unsigned.  Every real signed sample (ld64, lld, Go,
- * codesign, isign, zsign) ends __LINKEDIT exactly at dataoff + datasize, padding included. */
-static sh_err check_signature_placement(const sh_macho_slice *s, sh_error *err)
-{
-    const sh_macho_linkedit_data *cs = &s->code_signature;
-    if (!cs->present)
-        return SH_E_OK;
-    const uint64_t at = command_position(s, cs->command_index);
-    if (s->linkedit_segment < 0)
-        return sh_fail(err, SH_E_MACHO_NO_LINKEDIT, "LC_CODE_SIGNATURE", cs->command_index, at);
-    const sh_macho_segment *linkedit = &s->segments[s->linkedit_segment];
-    const uint64_t end = (uint64_t)cs->dataoff + cs->datasize;
-    if (cs->dataoff < linkedit->fileoff || end > segment_end(linkedit))
-        return sh_fail_value(err, SH_E_MACHO_SIGNATURE_OUTSIDE_LINKEDIT, "LC_CODE_SIGNATURE",
-                             cs->command_index, at, cs->dataoff);
-    if (end != segment_end(linkedit))
-        return sh_fail_value(err, SH_E_MACHO_SIGNATURE_NOT_AT_END, "LC_CODE_SIGNATURE",
-                             cs->command_index, at, end);
-    return SH_E_OK;
-}
-
-sh_err sh_macho_check_structure(const sh_macho_file *f, sh_error *err)
-{
-    sh_err e;
-    if (!f)
-        return sh_fail(err, SH_E_NOT_MACHO, "file", -1, 0);
-    if (f->fat) {
-        if ((e = check_no_duplicate_archs(f, err)) != SH_E_OK)
-            return e;
-        if ((e = check_fat_layout(f, err)) != SH_E_OK)
-            return e;
-    }
-    for (uint32_t i = 0; i < f->nslices; i++) {
-        const sh_macho_slice *s = &f->slices[i];
-        if ((e = check_segments_disjoint(s, err)) != SH_E_OK)
-            return e;
-        if ((e = check_linkedit_ends_slice(s, err)) != SH_E_OK)
-            return e;
-        if ((e = check_signature_placement(s, err)) != SH_E_OK)
-            return e;
-    }
-    return SH_E_OK;
-}
-
-sh_err sh_macho_signature(const sh_macho_slice *s, sh_cursor *out, sh_error *err)
-{
-    if (!s || !out)
-        return sh_fail(err, SH_E_MACHO_UNSIGNED, "slice", -1, 0);
-    if (!s->code_signature.present)
-        return sh_fail(err, SH_E_MACHO_UNSIGNED, "slice", -1, sh_cursor_pos(&s->data));
-    const sh_macho_linkedit_data *cs = &s->code_signature;
-    if (!sh_cursor_sub(&s->data, cs->dataoff, cs->datasize, out))
-        return sh_fail_value(err, SH_E_MACHO_LINKEDIT_DATA_OUT_OF_FILE, "LC_CODE_SIGNATURE",
-                             cs->command_index, command_position(s, cs->command_index), cs->dataoff);
-    return SH_E_OK;
-}
-
-/* ---- names ---------------------------------------------------------------------------------- */
-
-static const char *arm_name(uint32_t sub)
-{
-    switch (sub) {
-    case 0: return "arm";
-    case 5: return "armv4t";
-    case 6: return "armv6";
-    case 7: return "armv5e";
-    case 8: return "xscale";
-    case 9: return "armv7";
-    case 10: return "armv7f";
-    case 11: return "armv7s";
-    case 12: return "armv7k";
-    case 13: return "armv8";
-    case 14: return "armv6m";
-    case 15: return "armv7m";
-    case 16: return "armv7em";
-    default: return NULL;
-    }
-}
-
-static const char *ppc_name(uint32_t sub)
-{
-    switch (sub) {
-    case 0: return "ppc";
-    case 1: return "ppc601";
-    case 2: return "ppc602";
-    case 3: return "ppc603";
-    case 4: return "ppc603e";
-    case 5: return "ppc603ev";
-    case 6: return "ppc604";
-    case 7: return "ppc604e";
-    case 8: return "ppc620";
-    case 9: return "ppc750";
-    case 10: return "ppc7400";
-    case 11: return "ppc7450";
-    case 100: return "ppc970";
-    default: return NULL;
-    }
-}
-
-/* NULL when the pair has no name. */
-static const char *cpu_name_or_null(int32_t cputype, int32_t cpusubtype)
-{
-    const uint32_t sub = (uint32_t)cpusubtype & ~SH_CPU_SUBTYPE_MASK; /* drop capability bits */
-    switch (cputype) {
-    case SH_CPU_TYPE_X86: return sub == 3 ? "i386" : NULL;
-    case SH_CPU_TYPE_X86_64:
-        return sub == SH_CPU_SUBTYPE_X86_64_ALL ? "x86_64" : sub == SH_CPU_SUBTYPE_X86_64_H ? "x86_64h" : NULL;
-    case SH_CPU_TYPE_ARM: return arm_name(sub);
-    case SH_CPU_TYPE_ARM64:
-        return sub == 0 ? "arm64" : sub == 1 ? "arm64v8" : sub == SH_CPU_SUBTYPE_ARM64E ? "arm64e" : NULL;
-    case SH_CPU_TYPE_ARM64_32: return sub <= 1 ? "arm64_32" : NULL;
-    case SH_CPU_TYPE_POWERPC: return ppc_name(sub);
-    case SH_CPU_TYPE_POWERPC64: return sub == 0 ? "ppc64" : sub == 100 ? "ppc970-64" : NULL;
-    case 6: return "m68k";
-    case 8: return "mips";
-    case 10: return "mc98000";
-    case 11: return "hppa";
-    case 13: return "m88k";
-    case 14: return "sparc";
-    case 15: return "i860";
-    default: return NULL;
-    }
-}
-
-const char *sh_macho_cpu_name(int32_t cputype, int32_t cpusubtype)
-{
-    const char *name = cpu_name_or_null(cputype, cpusubtype);
-    return name ? name : "unknown";
-}
-
-const char *sh_macho_cpu_name_buf(int32_t cputype, int32_t cpusubtype, char *buf, size_t size)
-{
-    const char *name = cpu_name_or_null(cputype, cpusubtype);
-    if (name)
-        return name;
-    if (!buf || size == 0)
-        return "unknown";
-    snprintf(buf, size, "cputype 0x%x subtype 0x%x", (unsigned)cputype, (unsigned)cpusubtype);
-    return buf;
-}
-
-static const struct {
-    uint32_t cmd;
-    const char *name;
-} load_command_names[] = {
-    {SH_LC_SEGMENT, "LC_SEGMENT"},
-    {SH_LC_SYMTAB, "LC_SYMTAB"},
-    {SH_LC_SYMSEG, "LC_SYMSEG"},
-    {SH_LC_THREAD, "LC_THREAD"},
-    {SH_LC_UNIXTHREAD, "LC_UNIXTHREAD"},
-    {SH_LC_LOADFVMLIB, "LC_LOADFVMLIB"},
-    {SH_LC_IDFVMLIB, "LC_IDFVMLIB"},
-    {SH_LC_IDENT, "LC_IDENT"},
-    {SH_LC_FVMFILE, "LC_FVMFILE"},
-    {SH_LC_PREPAGE, "LC_PREPAGE"},
-    {SH_LC_DYSYMTAB, "LC_DYSYMTAB"},
-    {SH_LC_LOAD_DYLIB, "LC_LOAD_DYLIB"},
-    {SH_LC_ID_DYLIB, "LC_ID_DYLIB"},
-    {SH_LC_LOAD_DYLINKER, "LC_LOAD_DYLINKER"},
-    {SH_LC_ID_DYLINKER, "LC_ID_DYLINKER"},
-    {SH_LC_PREBOUND_DYLIB, "LC_PREBOUND_DYLIB"},
-    {SH_LC_ROUTINES, "LC_ROUTINES"},
-    {SH_LC_SUB_FRAMEWORK, "LC_SUB_FRAMEWORK"},
-    {SH_LC_SUB_UMBRELLA, "LC_SUB_UMBRELLA"},
-    {SH_LC_SUB_CLIENT, "LC_SUB_CLIENT"},
-    {SH_LC_SUB_LIBRARY, "LC_SUB_LIBRARY"},
-    {SH_LC_TWOLEVEL_HINTS, "LC_TWOLEVEL_HINTS"},
-    {SH_LC_PREBIND_CKSUM, "LC_PREBIND_CKSUM"},
-    {SH_LC_LOAD_WEAK_DYLIB, "LC_LOAD_WEAK_DYLIB"},
-    {SH_LC_SEGMENT_64, "LC_SEGMENT_64"},
-    {SH_LC_ROUTINES_64, "LC_ROUTINES_64"},
-    {SH_LC_UUID, "LC_UUID"},
-    {SH_LC_RPATH, "LC_RPATH"},
-    {SH_LC_CODE_SIGNATURE, "LC_CODE_SIGNATURE"},
-    {SH_LC_SEGMENT_SPLIT_INFO, "LC_SEGMENT_SPLIT_INFO"},
-    {SH_LC_REEXPORT_DYLIB, "LC_REEXPORT_DYLIB"},
-    {SH_LC_LAZY_LOAD_DYLIB, "LC_LAZY_LOAD_DYLIB"},
-    {SH_LC_ENCRYPTION_INFO, "LC_ENCRYPTION_INFO"},
-    {SH_LC_DYLD_INFO, "LC_DYLD_INFO"},
-    {SH_LC_DYLD_INFO_ONLY, "LC_DYLD_INFO_ONLY"},
-    {SH_LC_LOAD_UPWARD_DYLIB, "LC_LOAD_UPWARD_DYLIB"},
-    {SH_LC_VERSION_MIN_MACOSX, "LC_VERSION_MIN_MACOSX"},
-    {SH_LC_VERSION_MIN_IPHONEOS, "LC_VERSION_MIN_IPHONEOS"},
-    {SH_LC_FUNCTION_STARTS, "LC_FUNCTION_STARTS"},
-    {SH_LC_DYLD_ENVIRONMENT, "LC_DYLD_ENVIRONMENT"},
-    {SH_LC_MAIN, "LC_MAIN"},
-    {SH_LC_DATA_IN_CODE, "LC_DATA_IN_CODE"},
-    {SH_LC_SOURCE_VERSION, "LC_SOURCE_VERSION"},
-    {SH_LC_DYLIB_CODE_SIGN_DRS, "LC_DYLIB_CODE_SIGN_DRS"},
-    {SH_LC_ENCRYPTION_INFO_64, "LC_ENCRYPTION_INFO_64"},
-    {SH_LC_LINKER_OPTION, "LC_LINKER_OPTION"},
-    {SH_LC_LINKER_OPTIMIZATION_HINT, "LC_LINKER_OPTIMIZATION_HINT"},
-    {SH_LC_VERSION_MIN_TVOS, "LC_VERSION_MIN_TVOS"},
-    {SH_LC_VERSION_MIN_WATCHOS, "LC_VERSION_MIN_WATCHOS"},
-    {SH_LC_NOTE, "LC_NOTE"},
-    {SH_LC_BUILD_VERSION, "LC_BUILD_VERSION"},
-    {SH_LC_DYLD_EXPORTS_TRIE, "LC_DYLD_EXPORTS_TRIE"},
-    {SH_LC_DYLD_CHAINED_FIXUPS, "LC_DYLD_CHAINED_FIXUPS"},
-    {SH_LC_FILESET_ENTRY, "LC_FILESET_ENTRY"},
-    {SH_LC_ATOM_INFO, "LC_ATOM_INFO"},
-    {SH_LC_FUNCTION_VARIANTS, "LC_FUNCTION_VARIANTS"},
-    {SH_LC_FUNCTION_VARIANT_FIXUPS, "LC_FUNCTION_VARIANT_FIXUPS"},
-    {SH_LC_TARGET_TRIPLE, "LC_TARGET_TRIPLE"},
-};
-
-const char *sh_macho_load_command_name(uint32_t cmd)
-{
-    for (size_t i = 0; i < sizeof load_command_names / sizeof load_command_names[0]; i++)
-        if (load_command_names[i].cmd == cmd)
-            return load_command_names[i].name;
-    return NULL;
-}
-
-const char *sh_macho_filetype_name(uint32_t filetype)
-{
-    static const char *const names[] = {
-        NULL,           "MH_OBJECT",     "MH_EXECUTE", "MH_FVMLIB",      "MH_CORE",
-        "MH_PRELOAD",   "MH_DYLIB",      "MH_DYLINKER", "MH_BUNDLE",     "MH_DYLIB_STUB",
-        "MH_DSYM",      "MH_KEXT_BUNDLE", "MH_FILESET", "MH_GPU_EXECUTE", "MH_GPU_DYLIB",
-    };
-    if (filetype < sizeof names / sizeof names[0] && names[filetype])
-        return names[filetype];
-    return "unknown";
-}
-
-/* Spelled as llvm-objdump prints them, so its output can be compared directly. */
-const char *sh_macho_platform_name(uint32_t platform)
-{
-    static const char *const names[] = {
-        NULL,       "macos",    "ios",        "tvos",     "watchos",     "bridgeos",
-        "macCatalyst", "iossim", "tvossim",   "watchossim", "driverkit", "visionos",
-        "visionossim", "firmware", "sepos",
-    };
-    if (platform < sizeof names / sizeof names[0] && names[platform])
-        return names[platform];
-    return "unknown";
-}
-
-const char *sh_macho_tool_name(uint32_t tool)
-{
-    switch (tool) {
-    case SH_TOOL_CLANG: return "clang";
-    case SH_TOOL_SWIFT: return "swift";
-    case SH_TOOL_LD: return "ld";
-    case 4: return "lld";
-    case 1024: return "metal";
-    default: return "unknown";
-    }
 }
