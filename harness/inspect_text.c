@@ -130,7 +130,11 @@ static void print_signature(const sh_slice_check *check, FILE *out)
         fputs("TeamIdentifier=not set\n", out);
     uint32_t req_size;
     uint32_t req_count = requirements_count(sig, &req_size);
-    fprintf(out, "Internal requirements count=%" PRIu32 " size=%" PRIu32 "\n", req_count, req_size);
+    if (req_size == 0)
+        fputs("Internal requirements=none\n", out);
+    else
+        fprintf(out, "Internal requirements count=%" PRIu32 " size=%" PRIu32 "\n", req_count,
+                req_size);
     print_page_results(sig, check, out);
     if (check->slots_result == SH_E_OK)
         fputs("Special slots=verified\n", out);

@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Warning gate: gcc must build everything warning-free too (the asan preset below uses clang-14).
+cmake --preset gcc >/dev/null
+cmake --build --preset gcc -j "$(nproc)" >/dev/null
 cmake --preset asan
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan -j "$(nproc)"
