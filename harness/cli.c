@@ -10,14 +10,16 @@ static const char usage_text[] =
     "usage: sigharness <command> [options]\n"
     "\n"
     "commands:\n"
-    "  inspect [--json] FILE...   decode and verify the code signature of Mach-O files\n"
+    "  inspect [--json] [-r] FILE...\n"
+    "                             decode and verify the code signature of Mach-O files\n"
     "                             (thin or fat), like codesign -d -vvvv plus page-hash,\n"
     "                             special-slot and structure checks, per architecture\n"
     "  help                       this text\n"
     "  version                    print the version\n"
     "\n"
     "inspect options:\n"
-    "  --json      one JSON document per file (schema " SH_INSPECT_JSON_SCHEMA
+    "  -r, --requirements  print the internal requirements as text (codesign -d -r-)\n"
+    "  --json              one JSON document per file (schema " SH_INSPECT_JSON_SCHEMA
     ", docs/inspect-json.md)\n"
     "\n"
     "exit codes:\n"
@@ -36,10 +38,13 @@ static int usage_error(const char *msg)
 
 static int cmd_inspect(int argc, char **argv)
 {
-    int json = 0, nfiles = 0, exit_code = SH_EXIT_OK;
+    sh_inspect_options opt = {false, false};
+    int nfiles = 0, exit_code = SH_EXIT_OK;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
-            json = 1;
+            opt.json = true;
+        else if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "--requirements") == 0)
+            opt.requirements = true;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
             return SH_EXIT_OK;
@@ -52,10 +57,10 @@ static int cmd_inspect(int argc, char **argv)
         nfiles++;
         sh_inspection in;
         sh_inspect_file(argv[i], &in);
-        if (json)
+        if (opt.json)
             sh_inspection_print_json(&in, stdout);
         else
-            sh_inspection_print_text(&in, stdout);
+            sh_inspection_print_text(&in, &opt, stdout);
         exit_code = sh_exit_worst(exit_code, in.exit_code);
         sh_inspection_free(&in);
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "readfile.h"
+#include "requirement.h"
 
 int sh_exit_worst(int a, int b)
 {
@@ -14,6 +15,18 @@ int sh_exit_worst(int a, int b)
     if (b < SH_EXIT_OK || b > SH_EXIT_IO)
         return b;
     return rank[b] > rank[a] ? b : a;
+}
+
+static void decode_requirements(const sh_signature *sig, sh_slice_check *check, int *exit_code)
+{
+    const sh_blob_entry *req = sh_superblob_find(&sig->superblob, SH_SLOT_REQUIREMENTS);
+    if (!req)
+        return;
+    size_t len;
+    check->requirements_result = sh_req_to_text_alloc(&req->blob, 0, NULL, &check->requirements,
+                                                      &len, NULL, &check->requirements_err);
+    if (check->requirements_result != SH_E_OK)
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
 }
 
 static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int *exit_code)
@@ -47,6 +60,7 @@ static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int 
     check->slots_result = sh_signature_check_special_slots(sig, &check->slots_err);
     if (check->slots_result != SH_E_OK)
         *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+    decode_requirements(sig, check, exit_code);
 }
 
 void sh_inspect_file(const char *path, sh_inspection *out)
@@ -78,6 +92,8 @@ void sh_inspect_file(const char *path, sh_inspection *out)
 
 void sh_inspection_free(sh_inspection *in)
 {
+    for (uint32_t i = 0; in->slices && i < in->macho.nslices; i++)
+        sh_free(NULL, in->slices[i].requirements);
     sh_macho_free(&in->macho);
     free(in->slices);
     free(in->data);

@@ -38,7 +38,17 @@ typedef struct sh_slice_check {
     sh_cd_check cds[1 + SH_MAX_ALTERNATE_CDS];
     sh_err slots_result;
     sh_error slots_err;
+    /* the internal requirement set (slot 2) as text, one "type => expression" line per entry;
+     * NULL when the signature has none */
+    char *requirements;
+    sh_err requirements_result;
+    sh_error requirements_err;
 } sh_slice_check;
+
+typedef struct sh_inspect_options {
+    bool json;
+    bool requirements; /* -r: print the requirement text (JSON always carries it) */
+} sh_inspect_options;
 
 typedef struct sh_inspection {
     const char *path;
@@ -60,7 +70,7 @@ typedef struct sh_inspection {
 void sh_inspect_file(const char *path, sh_inspection *out);
 void sh_inspection_free(sh_inspection *in);
 
-void sh_inspection_print_text(const sh_inspection *in, FILE *out);
+void sh_inspection_print_text(const sh_inspection *in, const sh_inspect_options *opt, FILE *out);
 void sh_inspection_print_json(const sh_inspection *in, FILE *out);
 
 #endif

@@ -235,6 +235,12 @@ static void json_signature(sh_json *j, const sh_slice_check *check)
     bool adhoc = sh_signature_cms_empty(sig);
     sh_json_kv_string(j, "kind", adhoc ? "adhoc" : "cms");
     sh_json_kv_uint(j, "cms_size", adhoc ? 0 : sh_signature_cms(sig)->length - 8);
+    sh_json_key(j, "requirements");
+    if (check->requirements)
+        sh_json_string(j, check->requirements);
+    else
+        sh_json_null(j);
+    json_error(j, "requirements_error", check->requirements_result, &check->requirements_err);
     sh_json_kv_bool(j, "special_slots_ok", check->slots_result == SH_E_OK);
     json_error(j, "special_slots_error", check->slots_result, &check->slots_err);
     sh_json_object_end(j);

@@ -105,7 +105,18 @@ static void print_page_results(const sh_signature *sig, const sh_slice_check *ch
     }
 }
 
-static void print_signature(const sh_slice_check *check, FILE *out)
+static void print_requirements(const sh_slice_check *check, FILE *out)
+{
+    if (check->requirements_result != SH_E_OK)
+        print_error(out, "Requirements malformed", &check->requirements_err);
+    else if (check->requirements && check->requirements[0])
+        fputs(check->requirements, out);
+    else
+        fputs("# no internal requirements\n", out);
+}
+
+static void print_signature(const sh_slice_check *check, const sh_inspect_options *opt,
+                            FILE *out)
 {
     const sh_signature *sig = &check->signature;
     const sh_codedir *best = &sig->cds[sig->best];
@@ -140,9 +151,12 @@ static void print_signature(const sh_slice_check *check, FILE *out)
         fputs("Special slots=verified\n", out);
     else
         print_error(out, "Special slots FAILED", &check->slots_err);
+    if (opt->requirements || check->requirements_result != SH_E_OK)
+        print_requirements(check, out);
 }
 
-static void print_slice(const sh_inspection *in, uint32_t i, FILE *out)
+static void print_slice(const sh_inspection *in, const sh_inspect_options *opt, uint32_t i,
+                        FILE *out)
 {
     const sh_macho_slice *s = &in->macho.slices[i];
     const sh_slice_check *check = &in->slices[i];
@@ -158,10 +172,10 @@ static void print_slice(const sh_inspection *in, uint32_t i, FILE *out)
         print_error(out, "Signature malformed", &check->signature_err);
         return;
     }
-    print_signature(check, out);
+    print_signature(check, opt, out);
 }
 
-void sh_inspection_print_text(const sh_inspection *in, FILE *out)
+void sh_inspection_print_text(const sh_inspection *in, const sh_inspect_options *opt, FILE *out)
 {
     if (in->read_result != SH_E_OK) {
         fprintf(out, "%s: cannot read: %s\n", in->path, in->read_why);
@@ -180,7 +194,7 @@ void sh_inspection_print_text(const sh_inspection *in, FILE *out)
     else
         print_error(out, "Structure invalid", &in->structure_err);
     for (uint32_t i = 0; i < in->macho.nslices; i++)
-        print_slice(in, i, out);
+        print_slice(in, opt, i, out);
     fprintf(out, "Result=%s\n", in->exit_code == SH_EXIT_OK        ? "valid"
                                 : in->exit_code == SH_EXIT_INVALID ? "invalid"
                                                                    : "malformed");

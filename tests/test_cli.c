@@ -159,6 +159,33 @@ static void json_is_valid_for_every_external_sample(void **state)
     free(r.out);
 }
 
+static void requirements_print_as_codesign_does(void **state)
+{
+    (void)state;
+    char args[4200];
+    snprintf(args, sizeof args,
+             "inspect -r '%s/external-samples/macho/sparkle_DevSignedApp_SignedApp'",
+             env_or_fail("SH_SHARED_DIR"));
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "designated => anchor apple generic and identifier \"com.zoo.SignedApp\" and "
+               "(certificate leaf[field.1.2.840.113635.100.6.1.9] /* exists */ or certificate "
+               "1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate "
+               "leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate "
+               "leaf[subject.OU] = ZCK58M894E)\n");
+    free(r.out);
+    snprintf(args, sizeof args, "inspect '%s/external-samples/macho/sparkle_DevSignedApp_SignedApp'",
+             env_or_fail("SH_SHARED_DIR"));
+    r = run(args);
+    if (strstr(r.out, "designated =>"))
+        fail_msg("requirements printed without -r:\n%s", r.out);
+    free(r.out);
+    snprintf(args, sizeof args, "inspect --json '%s'", sample("lld-arm64"));
+    r = run(args);
+    expect(&r, "\"requirements\":null");
+    free(r.out);
+}
+
 static void flipped_byte_names_the_page(void **state)
 {
     (void)state;
@@ -228,6 +255,7 @@ int main(void)
         cmocka_unit_test(inspects_fat_binary_per_architecture),
         cmocka_unit_test(json_is_valid_and_versioned),
         cmocka_unit_test(json_is_valid_for_every_external_sample),
+        cmocka_unit_test(requirements_print_as_codesign_does),
         cmocka_unit_test(flipped_byte_names_the_page),
         cmocka_unit_test(unreadable_and_malformed_inputs),
     };
