@@ -1,7 +1,6 @@
 /* Text output in the shape of `codesign -d -vvvv`, one block per architecture, followed by the
  * verification results codesign --verify would give. */
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 
 #include "inspect.h"

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sh_limits.h"
 
 static sh_err fail(int fd, uint8_t *buf, sh_err code, const char **why, const char *reason)
 {

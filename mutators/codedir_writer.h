@@ -17,7 +17,7 @@
 
 #include "bytebuf.h"
 #include "codedir.h"
-#include "limits.h"
+#include "sh_limits.h"
 #include "superblob.h"
 
 #define SH_CDW_MAX_SPECIAL_SLOT SH_SLOT_LIBRARY_CONSTRAINT /* 11: highest slot a CD hashes */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "sh_limits.h"
 #include "superblob.h"
 
 #define CD_MIN_READ 12u /* magic, length, version: enough to pick the header size */

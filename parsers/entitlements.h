@@ -31,7 +31,7 @@
 #include "alloc.h"
 #include "cursor.h"
 #include "errors.h"
-#include "limits.h"
+#include "sh_limits.h"
 
 typedef enum sh_ent_type {
     SH_ENT_DICT = 1,

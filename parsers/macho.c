@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "sh_limits.h"
 #include "macho_internal.h"
 
 /* Fixed sizes from loader.h / fat.h. */

@@ -2,7 +2,7 @@
  * checks, which --strict turns into errSecCSBadMainExecutable), applied to a parsed file. */
 #include <string.h>
 
-#include "limits.h"
+#include "sh_limits.h"
 #include "macho.h"
 #include "macho_internal.h"
 

@@ -52,7 +52,7 @@
 #include "alloc.h"
 #include "cursor.h"
 #include "errors.h"
-#include "limits.h"
+#include "sh_limits.h"
 
 typedef enum sh_plist_format {
     SH_PLIST_FORMAT_NONE = 0,

@@ -31,7 +31,7 @@
 #include "alloc.h"
 #include "cursor.h"
 #include "errors.h"
-#include "limits.h"
+#include "sh_limits.h"
 
 #define SH_REQ_MAGIC 0xfade0c00u     /* one Requirement {magic, length, kind, program} */
 #define SH_REQSET_MAGIC 0xfade0c01u  /* SuperBlob of Requirements indexed by type */

@@ -8,7 +8,7 @@
 
 #include "cursor.h"
 #include "errors.h"
-#include "limits.h"
+#include "sh_limits.h"
 
 /* Blob magics (cs_blobs.h). */
 #define SH_MAGIC_REQUIREMENT 0xfade0c00u

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "sh_limits.h"
 #include "macho.h"
 #include "macho_builder.h"
 
