@@ -10,7 +10,7 @@ static const char usage_text[] =
     "usage: sigharness <command> [options]\n"
     "\n"
     "commands:\n"
-    "  inspect [--json] [-r] FILE...\n"
+    "  inspect [--json] [-r] [--entitlements] FILE...\n"
     "                             decode and verify the code signature of Mach-O files\n"
     "                             (thin or fat), like codesign -d -vvvv plus page-hash,\n"
     "                             special-slot and structure checks, per architecture\n"
@@ -19,6 +19,8 @@ static const char usage_text[] =
     "\n"
     "inspect options:\n"
     "  -r, --requirements  print the internal requirements as text (codesign -d -r-)\n"
+    "  --entitlements      print the entitlements as an XML plist (the DER blob rendered\n"
+    "                      as XML when there is no XML blob; says which blobs exist)\n"
     "  --json              one JSON document per file (schema " SH_INSPECT_JSON_SCHEMA
     ", docs/inspect-json.md)\n"
     "\n"
@@ -38,13 +40,15 @@ static int usage_error(const char *msg)
 
 static int cmd_inspect(int argc, char **argv)
 {
-    sh_inspect_options opt = {false, false};
+    sh_inspect_options opt = {false, false, false};
     int nfiles = 0, exit_code = SH_EXIT_OK;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             opt.json = true;
         else if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "--requirements") == 0)
             opt.requirements = true;
+        else if (strcmp(argv[i], "--entitlements") == 0)
+            opt.entitlements = true;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
             return SH_EXIT_OK;

@@ -29,6 +29,31 @@ static void decode_requirements(const sh_signature *sig, sh_slice_check *check, 
         *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
 }
 
+static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *ent,
+                                int *exit_code)
+{
+    const sh_blob_entry *xml = sh_superblob_find(&sig->superblob, SH_SLOT_ENTITLEMENTS);
+    const sh_blob_entry *der = sh_superblob_find(&sig->superblob, SH_SLOT_DER_ENTITLEMENTS);
+    ent->xml_present = xml != NULL;
+    ent->der_present = der != NULL;
+    if (xml)
+        ent->result = sh_entitlements_parse_xml_blob(&xml->blob, NULL, &ent->xml, NULL, &ent->err);
+    if (der && ent->result == SH_E_OK)
+        ent->result = sh_entitlements_parse_der_blob(&der->blob, NULL, &ent->der, NULL, &ent->err);
+    if (ent->result != SH_E_OK) {
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        return;
+    }
+    if (!xml || !der)
+        return;
+    sh_ent_diff diff;
+    ent->result = sh_entitlements_compare(&ent->xml.root, &ent->der.root, &diff, &ent->err);
+    if (ent->result != SH_E_OK) {
+        sh_ent_diff_format(&diff, "XML", "DER", ent->difference, sizeof ent->difference);
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+    }
+}
+
 static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int *exit_code)
 {
     sh_cursor sig_data;
@@ -61,6 +86,7 @@ static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int 
     if (check->slots_result != SH_E_OK)
         *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
     decode_requirements(sig, check, exit_code);
+    decode_entitlements(sig, &check->entitlements, exit_code);
 }
 
 void sh_inspect_file(const char *path, sh_inspection *out)
@@ -92,8 +118,11 @@ void sh_inspect_file(const char *path, sh_inspection *out)
 
 void sh_inspection_free(sh_inspection *in)
 {
-    for (uint32_t i = 0; in->slices && i < in->macho.nslices; i++)
+    for (uint32_t i = 0; in->slices && i < in->macho.nslices; i++) {
         sh_free(NULL, in->slices[i].requirements);
+        sh_entitlements_free(&in->slices[i].entitlements.xml);
+        sh_entitlements_free(&in->slices[i].entitlements.der);
+    }
     sh_macho_free(&in->macho);
     free(in->slices);
     free(in->data);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "entitlements.h"
 #include "macho.h"
 #include "signature.h"
 
@@ -30,6 +31,15 @@ typedef struct sh_cd_check {
     sh_error pages_err;
 } sh_cd_check;
 
+/* The entitlements sealed in slots 5 (XML) and 7 (DER): both decoded and compared. */
+typedef struct sh_entitlements_check {
+    bool xml_present, der_present;
+    sh_entitlements xml, der; /* empty (form NONE) when absent or undecodable */
+    sh_err result;            /* a decoding error, or ENT_MISMATCH */
+    sh_error err;
+    char difference[512]; /* the first difference, when result is ENT_MISMATCH */
+} sh_entitlements_check;
+
 typedef struct sh_slice_check {
     sh_err signature_result; /* OK, MACHO_UNSIGNED or the signature's parse error */
     sh_error signature_err;
@@ -43,11 +53,13 @@ typedef struct sh_slice_check {
     char *requirements;
     sh_err requirements_result;
     sh_error requirements_err;
+    sh_entitlements_check entitlements;
 } sh_slice_check;
 
 typedef struct sh_inspect_options {
     bool json;
     bool requirements; /* -r: print the requirement text (JSON always carries it) */
+    bool entitlements; /* --entitlements: print them as an XML plist (JSON always carries it) */
 } sh_inspect_options;
 
 typedef struct sh_inspection {

@@ -2,6 +2,9 @@
  * Bump SH_INSPECT_JSON_SCHEMA on any incompatible change. */
 #include "inspect.h"
 #include "json.h"
+#include "plist_xml.h"
+
+#include <stdlib.h>
 
 static void json_error(sh_json *j, const char *key, sh_err result, const sh_error *err)
 {
@@ -216,6 +219,33 @@ static void json_code_directory(sh_json *j, const sh_codedir *cd, uint32_t slot,
     sh_json_object_end(j);
 }
 
+static void json_entitlements(sh_json *j, const sh_entitlements_check *ent)
+{
+    sh_json_key(j, "entitlements");
+    if (!ent->xml_present && !ent->der_present) {
+        sh_json_null(j);
+        return;
+    }
+    sh_json_object_begin(j);
+    sh_json_kv_bool(j, "xml", ent->xml_present);
+    sh_json_kv_bool(j, "der", ent->der_present);
+    sh_json_kv_string(j, "der_form", ent->der_present ? sh_ent_form_name(ent->der.form) : NULL);
+    bool decoded = ent->result == SH_E_OK || ent->result == SH_E_ENT_MISMATCH;
+    sh_json_key(j, "equivalent");
+    if (decoded && ent->xml_present && ent->der_present)
+        sh_json_bool(j, ent->result == SH_E_OK);
+    else
+        sh_json_null(j);
+    sh_json_kv_string(j, "difference",
+                      ent->result == SH_E_ENT_MISMATCH ? ent->difference : NULL);
+    char *xml = decoded ? sh_plist_xml_string(ent->xml_present ? &ent->xml.root : &ent->der.root)
+                        : NULL;
+    sh_json_kv_string(j, "plist", xml);
+    free(xml);
+    json_error(j, "error", ent->result, &ent->err);
+    sh_json_object_end(j);
+}
+
 static void json_signature(sh_json *j, const sh_slice_check *check)
 {
     const sh_signature *sig = &check->signature;
@@ -241,6 +271,7 @@ static void json_signature(sh_json *j, const sh_slice_check *check)
     else
         sh_json_null(j);
     json_error(j, "requirements_error", check->requirements_result, &check->requirements_err);
+    json_entitlements(j, &check->entitlements);
     sh_json_kv_bool(j, "special_slots_ok", check->slots_result == SH_E_OK);
     json_error(j, "special_slots_error", check->slots_result, &check->slots_err);
     sh_json_object_end(j);

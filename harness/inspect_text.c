@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "inspect.h"
+#include "plist_xml.h"
 
 static void print_hex(FILE *out, const uint8_t *bytes, size_t len)
 {
@@ -114,6 +115,37 @@ static void print_requirements(const sh_slice_check *check, FILE *out)
         fputs("# no internal requirements\n", out);
 }
 
+static const char *entitlements_source(const sh_entitlements_check *ent)
+{
+    if (ent->xml_present && ent->der_present)
+        return "XML and DER blobs";
+    return ent->xml_present ? "XML blob only" : "DER blob only";
+}
+
+static void print_entitlements(const sh_entitlements_check *ent, bool full, FILE *out)
+{
+    if (!ent->xml_present && !ent->der_present) {
+        fputs("Entitlements=none\n", out);
+        return;
+    }
+    if (ent->result != SH_E_OK && ent->result != SH_E_ENT_MISMATCH) {
+        print_error(out, "Entitlements malformed", &ent->err);
+        return;
+    }
+    if (ent->result == SH_E_ENT_MISMATCH)
+        fprintf(out, "Entitlements=%s, which DIFFER: %s\n", entitlements_source(ent),
+                ent->difference);
+    else
+        fprintf(out, "Entitlements=%s%s\n", entitlements_source(ent),
+                ent->xml_present && ent->der_present ? ", equivalent" : "");
+    if (!full)
+        return;
+    if (!ent->xml_present)
+        fprintf(out, "# DER entitlements (%s form) rendered as XML; there is no XML blob\n",
+                sh_ent_form_name(ent->der.form));
+    sh_plist_write_xml(ent->xml_present ? &ent->xml.root : &ent->der.root, out);
+}
+
 static void print_signature(const sh_slice_check *check, const sh_inspect_options *opt,
                             FILE *out)
 {
@@ -150,6 +182,7 @@ static void print_signature(const sh_slice_check *check, const sh_inspect_option
         fputs("Special slots=verified\n", out);
     else
         print_error(out, "Special slots FAILED", &check->slots_err);
+    print_entitlements(&check->entitlements, opt->entitlements, out);
     if (opt->requirements || check->requirements_result != SH_E_OK)
         print_requirements(check, out);
 }
