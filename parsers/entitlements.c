@@ -370,7 +370,7 @@ static sh_err der_dict(der_ctx *d, const tlv *t, uint32_t depth, sh_ent_node *n)
     n->offset = t->off;
     if (depth > SH_MAX_DER_DEPTH)
         return sh_fail(d->err, SH_E_ENT_DER_TOO_DEEP, "DER dict", -1, t->off);
-    size_t count;
+    size_t count = 0;
     sh_err e = der_count(d, t, "DER dict entry", &count);
     if (e)
         return e;
@@ -447,7 +447,7 @@ static sh_err der_array(der_ctx *d, const tlv *t, uint32_t depth, sh_ent_node *n
     n->offset = t->off;
     if (depth > SH_MAX_DER_DEPTH)
         return sh_fail(d->err, SH_E_ENT_DER_TOO_DEEP, "DER array", -1, t->off);
-    size_t count;
+    size_t count = 0;
     sh_err e = der_count(d, t, "DER array item", &count);
     if (e)
         return e;
