@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "inspect.h"
+#include "profile_cmd.h"
 
 #define SH_VERSION "0.1.0"
 
@@ -14,6 +15,10 @@ static const char usage_text[] =
     "                             decode and verify the code signature of Mach-O files\n"
     "                             (thin or fat), like codesign -d -vvvv plus page-hash,\n"
     "                             special-slot and structure checks, per architecture\n"
+    "  profile [--json | --xml] [--now SECONDS] [--root DER-FILE] FILE...\n"
+    "                             decode and verify provisioning profiles (CMS signature,\n"
+    "                             chain to Apple's root or --root, expiry at --now), print\n"
+    "                             a summary, the payload plist (--xml) or JSON\n"
     "  help                       this text\n"
     "  version                    print the version\n"
     "\n"
@@ -80,6 +85,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
+    if (strcmp(cmd, "profile") == 0)
+        return sh_profile_command(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, stdout);
         return SH_EXIT_OK;

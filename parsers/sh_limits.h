@@ -40,4 +40,27 @@
 #define SH_MAX_REQUIREMENT_OID_LEN 64u        /* content bytes of one OID operand */
 #define SH_MAX_REQUIREMENT_SET_ENTRIES 64u    /* index entries in one requirement set */
 
+/* CMS signature (cms.c), certificates and chains (cert.c), timestamps (timestamp.c) */
+#define SH_MAX_CMS_SIZE ((size_t)1 << 20)     /* 1 MiB: CMS bytes in a BlobWrapper (the real
+                                               ones are 2-9 KiB) */
+#define SH_MAX_CMS_CERTS 32u                  /* certificates in the SignedData or in a timestamp
+                                               token (real: 3) */
+#define SH_MAX_CMS_CHAIN_DEPTH 8u             /* intermediates between leaf and anchor (real: 1) */
+#define SH_MAX_CMS_CDHASHES 16u               /* CDHashes plist entries / CDHashes2 values (one
+                                               per CodeDirectory: at most 6 ever match) */
+#define SH_MAX_CMS_ATTRIBUTES 64u             /* signed or unsigned attributes of the signer */
+#define SH_MAX_CERT_EXTENSIONS 64u            /* extensions read per certificate */
+
+/* Provisioning profiles (profile*.c) */
+#define SH_MAX_PROFILE_SIZE ((size_t)2 << 20) /* 2 MiB: whole .mobileprovision/.provisionprofile
+                                               (real ones 7-20 KiB; 600 devices and 100
+                                               certificates stay far below) */
+#define SH_MAX_PROFILE_DEVICES 4096u          /* ProvisionedDevices (Apple: 100 per device family
+                                               and membership year, six families) */
+#define SH_MAX_PROFILE_CERTS 256u             /* DeveloperCertificates */
+#define SH_MAX_PROFILE_LIST 64u               /* other string arrays: Platform, TeamIdentifier,
+                                               ApplicationIdentifierPrefix */
+#define SH_MAX_PROFILE_KEYS 256u              /* top-level keys (real: 15-17) */
+#define SH_MAX_PROFILE_STRING 4096u           /* bytes of one profile string (UUID, Name, UDID) */
+
 #endif
