@@ -1,9 +1,13 @@
 /* sigharness: command-line entry point. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "inspect.h"
 #include "profile_cmd.h"
+#include "readfile.h"
 
 #define SH_VERSION "0.1.0"
 
@@ -11,7 +15,7 @@ static const char usage_text[] =
     "usage: sigharness <command> [options]\n"
     "\n"
     "commands:\n"
-    "  inspect [--json] [-r] [--entitlements] FILE...\n"
+    "  inspect [--json] [-r] [--entitlements] [--now SECONDS] [--root DER-FILE] FILE...\n"
     "                             decode and verify the code signature of Mach-O files\n"
     "                             (thin or fat), like codesign -d -vvvv plus page-hash,\n"
     "                             special-slot and structure checks, per architecture\n"
@@ -26,6 +30,10 @@ static const char usage_text[] =
     "  -r, --requirements  print the internal requirements as text (codesign -d -r-)\n"
     "  --entitlements      print the entitlements as an XML plist (the DER blob rendered\n"
     "                      as XML when there is no XML blob; says which blobs exist)\n"
+    "  --now SECONDS       verification time of last resort (seconds since 1970; default:\n"
+    "                      now): used when the signature has neither a secure timestamp\n"
+    "                      nor a signing time\n"
+    "  --root DER-FILE     trust this root certificate besides the pinned Apple Root CA\n"
     "  --json              one JSON document per file (schema " SH_INSPECT_JSON_SCHEMA
     ", docs/inspect-json.md)\n"
     "\n"
@@ -43,38 +51,89 @@ static int usage_error(const char *msg)
     return SH_EXIT_USAGE;
 }
 
+/* --now SECONDS: a whole number of seconds since 1970. */
+static bool parse_seconds(const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0')
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+typedef struct inspect_args {
+    sh_inspect_options opt;
+    uint8_t *root;     /* --root DER-FILE contents */
+    size_t root_len;
+    sh_cursor root_view;
+    int first_file;
+} inspect_args;
+
+/* Options come before the files; returns false after printing a usage error. */
+static bool parse_inspect_args(int argc, char **argv, inspect_args *a)
+{
+    a->opt.now = (int64_t)time(NULL);
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(o, "--json") == 0) {
+            a->opt.json = true;
+        } else if (strcmp(o, "-r") == 0 || strcmp(o, "--requirements") == 0) {
+            a->opt.requirements = true;
+        } else if (strcmp(o, "--entitlements") == 0) {
+            a->opt.entitlements = true;
+        } else if (strcmp(o, "--now") == 0 && i + 1 < argc && parse_seconds(argv[i + 1], &a->opt.now)) {
+            i++;
+        } else if (strcmp(o, "--root") == 0 && i + 1 < argc && !a->root) {
+            const char *why;
+            if (sh_read_file(argv[++i], &a->root, &a->root_len, &why) != SH_E_OK) {
+                fprintf(stderr, "sigharness: --root %s: %s\n", argv[i], why);
+                return false;
+            }
+            a->root_view = sh_cursor_make(a->root, a->root_len);
+            a->opt.trust.anchor_der = &a->root_view;
+            a->opt.trust.n_anchor_der = 1;
+        } else {
+            usage_error("inspect: unknown or incomplete option");
+            return false;
+        }
+    }
+    a->first_file = i;
+    if (i >= argc) {
+        usage_error("inspect: no file given");
+        return false;
+    }
+    return true;
+}
+
 static int cmd_inspect(int argc, char **argv)
 {
-    sh_inspect_options opt = {false, false, false};
-    int nfiles = 0, exit_code = SH_EXIT_OK;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            opt.json = true;
-        else if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "--requirements") == 0)
-            opt.requirements = true;
-        else if (strcmp(argv[i], "--entitlements") == 0)
-            opt.entitlements = true;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage_text, stdout);
-            return SH_EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0' && strcmp(argv[i], "--") != 0)
-            return usage_error("inspect: unknown option");
+    if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        fputs(usage_text, stdout);
+        return SH_EXIT_OK;
     }
-    for (int i = 0; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            continue;
-        nfiles++;
+    inspect_args a = {0};
+    if (!parse_inspect_args(argc, argv, &a)) {
+        free(a.root);
+        return SH_EXIT_USAGE;
+    }
+    int exit_code = SH_EXIT_OK;
+    for (int i = a.first_file; i < argc; i++) {
         sh_inspection in;
-        sh_inspect_file(argv[i], &in);
-        if (opt.json)
+        sh_inspect_file(argv[i], &a.opt, &in);
+        if (a.opt.json)
             sh_inspection_print_json(&in, stdout);
         else
-            sh_inspection_print_text(&in, &opt, stdout);
+            sh_inspection_print_text(&in, &a.opt, stdout);
         exit_code = sh_exit_worst(exit_code, in.exit_code);
         sh_inspection_free(&in);
     }
-    if (nfiles == 0)
-        return usage_error("inspect: no file given");
+    free(a.root);
     return exit_code;
 }
 

@@ -54,7 +54,34 @@ static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *
     }
 }
 
-static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int *exit_code)
+/* An absent or empty BlobWrapper parses as ad hoc; sh_cms_verify then says whether the
+ * CodeDirectory agrees (a non-ad-hoc CodeDirectory without a CMS fails its presence stage). */
+static void verify_cms(const sh_signature *sig, const sh_inspect_options *opt,
+                       sh_slice_check *check, int *exit_code)
+{
+    const sh_blob_entry *wrapper = sh_signature_cms(sig);
+    sh_cms cms;
+    if (wrapper)
+        check->cms_result = sh_cms_parse_wrapper(&wrapper->blob, &cms, &check->cms_err);
+    else {
+        sh_cursor empty = sh_cursor_make(NULL, 0);
+        check->cms_result = sh_cms_parse(&empty, &cms, &check->cms_err);
+    }
+    if (check->cms_result != SH_E_OK) {
+        sh_cms_free(&cms);
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        return;
+    }
+    sh_cms_options options = {opt->now, opt->trust, false};
+    sh_cms_code code = sh_cms_code_of(sig);
+    check->cms_result = sh_cms_verify(&cms, &code, &options, &check->cms, &check->cms_err);
+    sh_cms_free(&cms);
+    if (check->cms_result != SH_E_OK)
+        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+}
+
+static void check_slice(const sh_macho_slice *slice, const sh_inspect_options *opt,
+                        sh_slice_check *check, int *exit_code)
 {
     sh_cursor sig_data;
     check->signature_result = sh_macho_signature(slice, &sig_data, &check->signature_err);
@@ -87,9 +114,10 @@ static void check_slice(const sh_macho_slice *slice, sh_slice_check *check, int 
         *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
     decode_requirements(sig, check, exit_code);
     decode_entitlements(sig, &check->entitlements, exit_code);
+    verify_cms(sig, opt, check, exit_code);
 }
 
-void sh_inspect_file(const char *path, sh_inspection *out)
+void sh_inspect_file(const char *path, const sh_inspect_options *opt, sh_inspection *out)
 {
     memset(out, 0, sizeof *out);
     out->path = path;
@@ -112,7 +140,7 @@ void sh_inspect_file(const char *path, sh_inspection *out)
         return;
     }
     for (uint32_t i = 0; i < out->macho.nslices; i++)
-        check_slice(&out->macho.slices[i], &out->slices[i], &exit_code);
+        check_slice(&out->macho.slices[i], opt, &out->slices[i], &exit_code);
     out->exit_code = exit_code;
 }
 

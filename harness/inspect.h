@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cms.h"
 #include "entitlements.h"
 #include "macho.h"
 #include "signature.h"
@@ -54,12 +55,18 @@ typedef struct sh_slice_check {
     sh_err requirements_result;
     sh_error requirements_err;
     sh_entitlements_check entitlements;
+    /* the CMS signature (slot 0x10000) verified over the CodeDirectories, as Security does */
+    sh_cms_report cms;
+    sh_err cms_result;
+    sh_error cms_err;
 } sh_slice_check;
 
 typedef struct sh_inspect_options {
     bool json;
     bool requirements; /* -r: print the requirement text (JSON always carries it) */
     bool entitlements; /* --entitlements: print them as an XML plist (JSON always carries it) */
+    int64_t now;       /* verification time of last resort, seconds since 1970 (--now) */
+    sh_trust trust;    /* roots trusted besides the pinned Apple Root CA (--root) */
 } sh_inspect_options;
 
 typedef struct sh_inspection {
@@ -79,7 +86,7 @@ typedef struct sh_inspection {
 
 /* Runs every check; never fails as a whole: outcomes are recorded in *out.  Free with
  * sh_inspection_free. */
-void sh_inspect_file(const char *path, sh_inspection *out);
+void sh_inspect_file(const char *path, const sh_inspect_options *opt, sh_inspection *out);
 void sh_inspection_free(sh_inspection *in);
 
 void sh_inspection_print_text(const sh_inspection *in, const sh_inspect_options *opt, FILE *out);

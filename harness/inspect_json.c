@@ -246,6 +246,53 @@ static void json_entitlements(sh_json *j, const sh_entitlements_check *ent)
     sh_json_object_end(j);
 }
 
+static const char *anchor_key(sh_anchor_kind anchor)
+{
+    switch (anchor) {
+    case SH_ANCHOR_APPLE_ROOT: return "apple-root";
+    case SH_ANCHOR_CALLER: return "given-root";
+    default: return "none";
+    }
+}
+
+static void json_time(sh_json *j, const char *key, bool present, int64_t t)
+{
+    sh_json_key(j, key);
+    if (present)
+        sh_json_int(j, t);
+    else
+        sh_json_null(j);
+}
+
+static void json_cms(sh_json *j, const sh_slice_check *check)
+{
+    const sh_cms_report *r = &check->cms;
+    static const char *const time_kinds[] = {"none", "signed-time", "timestamp"};
+    sh_json_key(j, "cms");
+    sh_json_object_begin(j);
+    sh_json_kv_bool(j, "verified", check->cms_result == SH_E_OK);
+    sh_json_kv_bool(j, "adhoc", r->adhoc);
+    sh_json_kv_string(j, "failed_stage", r->failed_stage ? sh_cms_stage_name(r->failed_stage) : NULL);
+    json_error(j, "error", check->cms_result, &check->cms_err);
+    sh_json_kv_string(j, "leaf_kind", r->has_leaf ? sh_cert_kind_name(r->leaf_kind) : NULL);
+    sh_json_kv_string(j, "leaf_team", r->has_leaf && r->leaf.has_ou ? r->leaf.ou : NULL);
+    sh_json_key(j, "authorities");
+    sh_json_array_begin(j);
+    for (uint32_t i = 0; i < r->chain.length && i < SH_MAX_CMS_CHAIN_DEPTH + 2; i++)
+        sh_json_string(j, r->chain.certs[i].cn);
+    sh_json_array_end(j);
+    sh_json_kv_string(j, "anchor", anchor_key(r->chain.anchor));
+    sh_json_kv_string(j, "time_kind", time_kinds[sh_cms_report_time_kind(r)]);
+    json_time(j, "signing_time", r->has_signing_time, r->signing_time);
+    json_time(j, "timestamp", r->has_timestamp && r->timestamp_valid, r->timestamp_time);
+    sh_json_kv_string(j, "tsa", r->has_timestamp ? r->tsa_name : NULL);
+    sh_json_kv_bool(j, "cdhashes_checked", r->cdhashes_checked);
+    sh_json_kv_bool(j, "cdhashes2_checked", r->cdhashes2_checked);
+    sh_json_kv_bool(j, "expired", r->expired);
+    sh_json_kv_bool(j, "expired_at_now", r->expired_at_now);
+    sh_json_object_end(j);
+}
+
 static void json_signature(sh_json *j, const sh_slice_check *check)
 {
     const sh_signature *sig = &check->signature;
@@ -272,6 +319,7 @@ static void json_signature(sh_json *j, const sh_slice_check *check)
         sh_json_null(j);
     json_error(j, "requirements_error", check->requirements_result, &check->requirements_err);
     json_entitlements(j, &check->entitlements);
+    json_cms(j, check);
     sh_json_kv_bool(j, "special_slots_ok", check->slots_result == SH_E_OK);
     json_error(j, "special_slots_error", check->slots_result, &check->slots_err);
     sh_json_object_end(j);

@@ -115,6 +115,46 @@ static void print_requirements(const sh_slice_check *check, FILE *out)
         fputs("# no internal requirements\n", out);
 }
 
+/* Authority= lines (the chain, leaf first) and Timestamp= or Signed Time=, as codesign -dv. */
+static void print_cms_identity(const sh_cms_report *r, FILE *out)
+{
+    for (uint32_t i = 0; i < r->chain.length && i < SH_MAX_CMS_CHAIN_DEPTH + 2; i++)
+        fprintf(out, "Authority=%s\n", r->chain.certs[i].cn);
+    if (r->chain.length == 0 && r->has_leaf)
+        fprintf(out, "Authority=%s\n", r->leaf.cn);
+    char line[128];
+    sh_cms_time_line(r, line, sizeof line);
+    if (line[0])
+        fprintf(out, "%s\n", line);
+}
+
+static const char *anchor_name(sh_anchor_kind anchor)
+{
+    switch (anchor) {
+    case SH_ANCHOR_APPLE_ROOT: return "the pinned Apple Root CA";
+    case SH_ANCHOR_CALLER: return "a root given with --root";
+    default: return "no trusted root";
+    }
+}
+
+static void print_cms_result(const sh_slice_check *check, FILE *out)
+{
+    const sh_cms_report *r = &check->cms;
+    if (check->cms_result != SH_E_OK) {
+        char label[96];
+        snprintf(label, sizeof label, "CMS signature FAILED (%s)", sh_cms_stage_name(r->failed_stage));
+        print_error(out, label, &check->cms_err);
+        return;
+    }
+    if (r->adhoc) {
+        fputs("CMS signature=none (ad hoc)\n", out);
+        return;
+    }
+    fprintf(out, "CMS signature=verified (%s, chain to %s%s%s)\n", sh_cert_kind_name(r->leaf_kind),
+            anchor_name(r->chain.anchor), r->expired ? "; certificate expired, accepted" : "",
+            r->has_timestamp ? "" : "; no secure timestamp");
+}
+
 static const char *entitlements_source(const sh_entitlements_check *ent)
 {
     if (ent->xml_present && ent->der_present)
@@ -166,6 +206,7 @@ static void print_signature(const sh_slice_check *check, const sh_inspect_option
         fputs("Signature=adhoc\n", out);
     else
         fprintf(out, "Signature size=%" PRIu32 "\n", sh_signature_cms(sig)->length - 8);
+    print_cms_identity(&check->cms, out);
     if (best->team_id)
         fprintf(out, "TeamIdentifier=%.*s\n", (int)best->team_id_len, best->team_id);
     else
@@ -182,6 +223,7 @@ static void print_signature(const sh_slice_check *check, const sh_inspect_option
         fputs("Special slots=verified\n", out);
     else
         print_error(out, "Special slots FAILED", &check->slots_err);
+    print_cms_result(check, out);
     print_entitlements(&check->entitlements, opt->entitlements, out);
     if (opt->requirements || check->requirements_result != SH_E_OK)
         print_requirements(check, out);

@@ -10,7 +10,13 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <openssl/cms.h>
+#include <openssl/x509.h>
+
 #include "json_check.h"
+#include "macho.h"
+#include "readfile.h"
+#include "signature.h"
 
 typedef struct {
     char *out;
@@ -186,6 +192,112 @@ static void requirements_print_as_codesign_does(void **state)
     free(r.out);
 }
 
+static char *external(const char *name)
+{
+    static char path[4096]; /* test-only; single-threaded */
+    snprintf(path, sizeof path, "%s/external-samples/macho/%s", env_or_fail("SH_SHARED_DIR"), name);
+    return path;
+}
+
+static void cms_identity_lines_as_codesign_prints_them(void **state)
+{
+    (void)state;
+    char args[4200];
+    snprintf(args, sizeof args, "inspect '%s'", external("sparkle_DevSignedApp_SignedApp"));
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "Signature size=8977\n"
+               "Authority=Developer ID Application: Mayur Pawashe (ZCK58M894E)\n"
+               "Authority=Developer ID Certification Authority\n"
+               "Authority=Apple Root CA\n"
+               "Timestamp=Mar 12, 2023 at 11:28:41 PM\n");
+    expect(&r, "CMS signature=verified (Developer ID Application, chain to the pinned Apple Root CA)");
+    free(r.out);
+
+    snprintf(args, sizeof args, "inspect '%s'", external("appinfo_GuiApp_universal"));
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "Authority=Apple Development: Shen Wang (499ZF9BZZC)\n");
+    expect(&r, "Signed Time=Aug 9, 2021 at 11:04:04 AM\n");
+    expect(&r, "; no secure timestamp)");
+    if (strstr(r.out, "Timestamp="))
+        fail_msg("an insecure signing time printed as Timestamp=:\n%s", r.out);
+    free(r.out);
+
+    snprintf(args, sizeof args, "inspect --json '%s'", external("sparkle_DevSignedApp_SignedApp"));
+    r = run(args);
+    expect(&r, "\"leaf_kind\":\"Developer ID Application\",\"leaf_team\":\"ZCK58M894E\"");
+    expect(&r, "\"anchor\":\"apple-root\",\"time_kind\":\"timestamp\"");
+    free(r.out);
+}
+
+/* The self-signed certificate carried in the fastlane sample's CMS, written as DER to path. */
+static void write_fastlane_certificate(const char *path)
+{
+    uint8_t *data;
+    size_t size;
+    const char *why;
+    assert_int_equal(sh_read_file(external("fastlane_very_capable_app_selfsigned"), &data, &size, &why),
+                     SH_E_OK);
+    sh_macho_file m;
+    sh_error err;
+    assert_int_equal(sh_macho_parse(data, size, NULL, &m, &err), SH_E_OK);
+    sh_cursor sig_data;
+    assert_int_equal(sh_macho_signature(&m.slices[0], &sig_data, &err), SH_E_OK);
+    sh_signature sig;
+    assert_int_equal(sh_signature_parse(&sig_data, &sig, &err), SH_E_OK);
+    const sh_blob_entry *wrapper = sh_signature_cms(&sig);
+    assert_non_null(wrapper);
+    sh_cursor payload;
+    assert_true(sh_cursor_tail(&wrapper->blob, 8, &payload));
+    const unsigned char *p = payload.p;
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)payload.len);
+    assert_non_null(cms);
+    STACK_OF(X509) *certs = CMS_get1_certs(cms);
+    assert_int_equal(sk_X509_num(certs), 1);
+    unsigned char *der = NULL;
+    int der_len = i2d_X509(sk_X509_value(certs, 0), &der);
+    assert_true(der_len > 0);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(der, 1, (size_t)der_len, f), (size_t)der_len);
+    fclose(f);
+    OPENSSL_free(der);
+    sk_X509_pop_free(certs, X509_free);
+    CMS_ContentInfo_free(cms);
+    sh_macho_free(&m);
+    free(data);
+}
+
+static void self_signed_is_untrusted_unless_given_as_root(void **state)
+{
+    (void)state;
+    char args[8500], root[4200];
+    snprintf(args, sizeof args, "inspect '%s'", external("fastlane_very_capable_app_selfsigned"));
+    run_result r = run(args);
+    assert_int_equal(r.status, 1);
+    expect(&r, "Authority=TestFixture\n");
+    expect(&r, "CMS signature FAILED (chain)");
+    expect(&r, "[CMS_CHAIN_UNTRUSTED; errSecCSSignatureUntrusted -66996]");
+    free(r.out);
+
+    snprintf(root, sizeof root, "%s/cli-testfixture.der", env_or_fail("SH_BUILD_DIR"));
+    write_fastlane_certificate(root);
+    snprintf(args, sizeof args, "inspect --root '%s' '%s'", root,
+             external("fastlane_very_capable_app_selfsigned"));
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    expect(&r, "chain to a root given with --root");
+    free(r.out);
+
+    r = run("inspect --now yesterday x");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+    r = run("inspect --root /nonexistent x");
+    assert_int_equal(r.status, 2);
+    free(r.out);
+}
+
 static void flipped_byte_names_the_page(void **state)
 {
     (void)state;
@@ -256,6 +368,8 @@ int main(void)
         cmocka_unit_test(json_is_valid_and_versioned),
         cmocka_unit_test(json_is_valid_for_every_external_sample),
         cmocka_unit_test(requirements_print_as_codesign_does),
+        cmocka_unit_test(cms_identity_lines_as_codesign_prints_them),
+        cmocka_unit_test(self_signed_is_untrusted_unless_given_as_root),
         cmocka_unit_test(flipped_byte_names_the_page),
         cmocka_unit_test(unreadable_and_malformed_inputs),
     };

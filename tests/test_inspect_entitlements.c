@@ -66,11 +66,11 @@ static void synth_and_inspect(const char *name, const uint8_t *xml, size_t xml_l
     fclose(f);
     sh_bytebuf_free(&buf);
 
-    sh_inspect_file(r->path, &r->in);
+    sh_inspect_options opt = {.entitlements = true, .now = 1700000000};
+    sh_inspect_file(r->path, &opt, &r->in);
     size_t len;
     FILE *mem = open_memstream(&r->text, &len);
     assert_non_null(mem);
-    sh_inspect_options opt = {false, false, true};
     sh_inspection_print_text(&r->in, &opt, mem);
     fclose(mem);
 }
