@@ -72,8 +72,8 @@ static void write_certs(const sh_profile *p, FILE *out)
         char from[32], to[32];
         sh_profile_format_time(c->facts.not_before, from, sizeof from);
         sh_profile_format_time(c->facts.not_after, to, sizeof to);
-        fprintf(out, "  [%zu] %s: %s (team %s)\n      serial %s, valid %s .. %s\n      sha1 ", i,
-                sh_cert_kind_name(c->kind), c->facts.cn, c->facts.has_ou ? c->facts.ou : "-",
+        fprintf(out, "  [%zu] %s\n      kind %s, team %s, serial %s\n      valid %s .. %s\n      sha1 ",
+                i, c->facts.cn, sh_cert_kind_name(c->kind), c->facts.has_ou ? c->facts.ou : "-",
                 c->serial[0] ? c->serial : "-", from, to);
         write_hex(out, c->sha1, sizeof c->sha1);
         fputs("\n      sha256 ", out);
