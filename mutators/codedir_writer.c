@@ -17,19 +17,7 @@ size_t sh_cd_header_size(uint32_t version)
 {
     if (version < SH_CD_VERSION_EARLIEST || version > SH_CD_VERSION_MAX)
         return 0;
-    if (version < SH_CD_VERSION_SCATTER)
-        return 0x2C;
-    if (version < SH_CD_VERSION_TEAM)
-        return 0x30;
-    if (version < SH_CD_VERSION_CODELIMIT64)
-        return 0x34;
-    if (version < SH_CD_VERSION_EXECSEG)
-        return 0x40;
-    if (version < SH_CD_VERSION_RUNTIME)
-        return 0x58;
-    if (version < SH_CD_VERSION_LINKAGE)
-        return 0x60;
-    return 0x6C;
+    return sh_codedir_header_size(version);
 }
 
 uint64_t sh_cd_code_slots(uint64_t code_limit, uint8_t page_shift)
