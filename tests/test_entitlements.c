@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "failing_alloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1070,27 +1072,6 @@ static void compare_reports_first_difference(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------ */
 
-typedef struct failing {
-    long countdown;
-    long live;
-} failing;
-
-static void *f_alloc(void *ctx, size_t n)
-{
-    failing *f = ctx;
-    if (f->countdown-- == 0)
-        return NULL;
-    f->live++;
-    return malloc(n);
-}
-
-static void f_release(void *ctx, void *p)
-{
-    failing *f = ctx;
-    f->live--;
-    free(p);
-}
-
 static void allocation_failures_are_clean(void **state)
 {
     (void)state;
@@ -1103,8 +1084,8 @@ static void allocation_failures_are_clean(void **state)
     for (int which = 0; which < 3; which++) {
         bool done = false;
         for (long k = 0; !done; k++) {
-            failing fl = {k, 0};
-            sh_allocator a = {f_alloc, f_release, &fl};
+            failing_alloc fl;
+            sh_allocator a = failing_alloc_start(&fl, k);
             sh_entitlements e;
             sh_error err = {0};
             sh_err r;

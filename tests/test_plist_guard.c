@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "failing_alloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,26 +757,6 @@ static void real_plists(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------ */
 
-typedef struct failing {
-    long countdown, live;
-} failing;
-
-static void *f_alloc(void *ctx, size_t n)
-{
-    failing *f = ctx;
-    if (f->countdown-- == 0)
-        return NULL;
-    f->live++;
-    return malloc(n);
-}
-
-static void f_release(void *ctx, void *p)
-{
-    failing *f = ctx;
-    f->live--;
-    free(p);
-}
-
 static void allocation_failures_are_clean(void **state)
 {
     (void)state;
@@ -783,8 +765,8 @@ static void allocation_failures_are_clean(void **state)
     docs[1] = load_sample("profiles", "appinfo_bplist_NOT_CMS.mobileprovision");
     for (int d = 0; d < 2; d++) {
         for (long k = 0;; k++) {
-            failing fl = {k, 0};
-            sh_allocator a = {f_alloc, f_release, &fl};
+            failing_alloc fl;
+            sh_allocator a = failing_alloc_start(&fl, k);
             sh_cursor c = sh_cursor_make(docs[d].p, docs[d].len);
             sh_error err = {0};
             sh_err r = sh_plist_guard(&c, &a, NULL, &err);

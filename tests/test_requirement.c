@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failing_alloc.h"
+
 #include "requirement.h"
 
 /* ---- blob builder ---- */
@@ -1576,35 +1578,14 @@ static void caller_buffer_sizes(void **state)
     free(blob);
 }
 
-typedef struct failing {
-    int remaining; /* allocations that succeed before one fails */
-    int live;
-} failing;
-
-static void *failing_alloc(void *ctx, size_t size)
-{
-    failing *f = ctx;
-    if (f->remaining-- <= 0)
-        return NULL;
-    f->live++;
-    return malloc(size);
-}
-
-static void failing_release(void *ctx, void *ptr)
-{
-    failing *f = ctx;
-    f->live--;
-    free(ptr);
-}
-
 static void allocation_failures(void **state)
 {
     (void)state;
     char text[4096];
     snprintf(text, sizeof text, "designated => %s library => %s", DEVID_DR, DEVID_DR);
     for (int k = 0;; k++) {
-        failing f = {k, 0};
-        sh_allocator a = {failing_alloc, failing_release, &f};
+        failing_alloc f;
+        sh_allocator a = failing_alloc_start(&f, k);
         uint8_t *blob = NULL;
         size_t n = 0;
         sh_error err = {0};
@@ -1622,8 +1603,8 @@ static void allocation_failures(void **state)
     size_t n;
     uint8_t *blob = compile_ok(text, &n);
     for (int k = 0;; k++) {
-        failing f = {k, 0};
-        sh_allocator a = {failing_alloc, failing_release, &f};
+        failing_alloc f;
+        sh_allocator a = failing_alloc_start(&f, k);
         sh_cursor c = sh_cursor_make(blob, n);
         char *out = NULL;
         size_t len;
