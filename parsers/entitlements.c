@@ -619,18 +619,24 @@ static sh_err blob_payload(const sh_cursor *blob, uint32_t magic, sh_cursor *pay
     return SH_E_OK;
 }
 
+/* A blob whose header is bad leaves *out empty (safe to free) and no key path. */
+static sh_err blob_header_failed(sh_err e, const sh_allocator *alloc, sh_entitlements *out,
+                                 sh_ent_path *path)
+{
+    memset(out, 0, sizeof *out);
+    out->alloc = alloc;
+    if (path)
+        path->text[0] = 0;
+    return e;
+}
+
 sh_err sh_entitlements_parse_der_blob(const sh_cursor *blob, const sh_allocator *alloc,
                                       sh_entitlements *out, sh_ent_path *path, sh_error *err)
 {
     sh_cursor payload;
     sh_err e = blob_payload(blob, SH_MAGIC_EMBEDDED_DER_ENTITLEMENTS, &payload, err);
-    if (e) {
-        memset(out, 0, sizeof *out);
-        out->alloc = alloc;
-        if (path)
-            path->text[0] = 0;
-        return e;
-    }
+    if (e)
+        return blob_header_failed(e, alloc, out, path);
     return sh_entitlements_parse_der(&payload, alloc, out, path, err);
 }
 
@@ -830,13 +836,8 @@ sh_err sh_entitlements_parse_xml_blob(const sh_cursor *blob, const sh_allocator 
 {
     sh_cursor payload;
     sh_err e = blob_payload(blob, SH_MAGIC_EMBEDDED_ENTITLEMENTS, &payload, err);
-    if (e) {
-        memset(out, 0, sizeof *out);
-        out->alloc = alloc;
-        if (path)
-            path->text[0] = 0;
-        return e;
-    }
+    if (e)
+        return blob_header_failed(e, alloc, out, path);
     return sh_entitlements_parse_xml(&payload, alloc, out, path, err);
 }
 
