@@ -8,6 +8,7 @@
 #include "inspect.h"
 #include "profile_cmd.h"
 #include "readfile.h"
+#include "sign_cmd.h"
 
 #define SH_VERSION "0.1.0"
 
@@ -23,6 +24,10 @@ static const char usage_text[] =
     "                             decode and verify provisioning profiles (CMS signature,\n"
     "                             chain to Apple's root or --root, expiry at --now), print\n"
     "                             a summary, the payload plist (--xml) or JSON\n"
+    "  sign --sign IDENTITY|- [--identifier ID] [--entitlements FILE] [--options runtime]\n"
+    "       [--timestamp | --timestamp=none] [--force] [--pki DIR] [-o OUT] FILE\n"
+    "                             sign a Mach-O (thin or fat) like codesign with the test\n"
+    "                             PKI (corpus/pki) or ad hoc; `sign --help` for details\n"
     "  help                       this text\n"
     "  version                    print the version\n"
     "\n"
@@ -144,6 +149,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
+    if (strcmp(cmd, "sign") == 0)
+        return sh_sign_command(argc - 2, argv + 2);
     if (strcmp(cmd, "profile") == 0)
         return sh_profile_command(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
