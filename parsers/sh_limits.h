@@ -63,4 +63,22 @@
 #define SH_MAX_PROFILE_KEYS 256u              /* top-level keys (real: 15-17) */
 #define SH_MAX_PROFILE_STRING 4096u           /* bytes of one profile string (UUID, Name, UDID) */
 
+/* Bundle resources: _CodeSignature/CodeResources (coderesources.c) and Info.plist (infoplist.c) */
+#define SH_MAX_RES_ENTRIES 262144u            /* entries in files or in files2 (large apps: ~50k) */
+#define SH_MAX_RES_RULES 256u                 /* patterns in rules or in rules2 (default v2: 13) */
+#define SH_MAX_RES_PATH_LEN 1024u             /* bytes of one resource path (macOS PATH_MAX) */
+#define SH_MAX_RES_REGEX_LEN 512u             /* bytes of one rule pattern (Apple's longest: 110) */
+#define SH_MAX_RES_RULES_BYTES 8192u          /* pattern bytes in one rules/rules2 set (default v2:
+                                               ~330): glibc's regexec costs about pattern bytes x
+                                               path bytes, and every resource path is matched
+                                               against every rule (worst case ~0.1 s per 1 KiB
+                                               path at this limit) */
+#define SH_MAX_RES_REGEX_INTERVALS 2u         /* {m,n} intervals per pattern: glibc's regcomp copies
+                                               the repeated subexpression once per count, so
+                                               nested intervals multiply (none in Apple's rules) */
+#define SH_MAX_RES_REGEX_REPEAT 16u           /* largest m or n in an interval */
+#define SH_MAX_RES_REQUIREMENT_LEN 65536u     /* bytes of a nested entry's requirement text */
+#define SH_MAX_INFO_STRING 16384u             /* bytes of one Info.plist string we read */
+#define SH_MAX_INFO_ITEMS 4096u               /* NEProviderClasses / IOKitPersonalities entries */
+
 #endif
