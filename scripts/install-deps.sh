@@ -11,7 +11,7 @@ packages=(
   libplist-dev libplist-utils
   libcmocka-dev
   golang-go
-  gcovr valgrind
+  gcovr valgrind zip unzip
 )
 
 missing=()
