@@ -3,6 +3,7 @@
 #ifndef SH_TEST_RES_SAMPLES_H
 #define SH_TEST_RES_SAMPLES_H
 
+#include "sample_path.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +30,9 @@ static inline res_bytes res_exact(const void *p, size_t n)
 static inline res_bytes res_load_sample(const char *sub, const char *name)
 {
     char path[2048];
-    const char *dir = getenv("SH_SHARED_DIR");
-    const char *src = getenv("SH_SOURCE_DIR");
     res_bytes out = {NULL, 0};
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/external-samples/%s/%s", dir, sub, name);
-    else
-        snprintf(path, sizeof path, "%s/../shared/external-samples/%s/%s", src ? src : ".", sub,
-                 name);
+    if (!sample_path(sub, name, path, sizeof path))
+        return out;
     FILE *f = fopen(path, "rb");
     if (!f)
         return out;

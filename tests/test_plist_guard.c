@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "failing_alloc.h"
+#include "sample_path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,13 +701,7 @@ static void bplist_cycles_and_bombs(void **state)
 static buf load_sample(const char *sub, const char *name)
 {
     char path[2048];
-    const char *dir = getenv("SH_SHARED_DIR");
-    const char *src = getenv("SH_SOURCE_DIR");
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/external-samples/%s/%s", dir, sub, name);
-    else if (src)
-        snprintf(path, sizeof path, "%s/../shared/external-samples/%s/%s", src, sub, name);
-    else
+    if (!sample_path(sub, name, path, sizeof path))
         fail_msg("set SH_SHARED_DIR or SH_SOURCE_DIR");
     FILE *f = fopen(path, "rb");
     if (!f)
