@@ -3,13 +3,13 @@
 #ifndef SH_TEST_RES_SAMPLES_H
 #define SH_TEST_RES_SAMPLES_H
 
-#include "sample_path.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "sample_path.h"
 
 typedef struct res_bytes {
     uint8_t *data;
