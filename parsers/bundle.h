@@ -83,10 +83,22 @@ sh_err sh_bundle_rename(sh_bundle *b, const char *from, const char *to, sh_error
 /* Resolves path inside the bundle the way the kernel would, following symlinks (relative
  * targets only, at most SH_MAX_BUNDLE_SYMLINK_HOPS) but never out of the root: an absolute
  * target is BUNDLE_SYMLINK_ABSOLUTE, a target climbing above the root BUNDLE_SYMLINK_ESCAPES,
- * too many hops BUNDLE_SYMLINK_LOOP, a missing component BUNDLE_NOT_FOUND.  *out is the final
- * entry (never a symlink). */
+ * too many hops BUNDLE_SYMLINK_LOOP, a missing component BUNDLE_NOT_FOUND, a file used as a
+ * directory BUNDLE_NOT_A_DIRECTORY.  *out is the final entry (never a symlink); a path that
+ * resolves to the root itself ("a/.." through a symlink to "..") is BUNDLE_NOT_FOUND, because the
+ * root is not an entry. */
 sh_err sh_bundle_resolve(const sh_bundle *b, const char *path, const sh_bundle_entry **out,
                          sh_error *err);
+
+/* Limits a reader applies; each is clamped to its SH_MAX_BUNDLE_* default, so a caller (a test)
+ * can only make them tighter. */
+typedef struct sh_bundle_limits {
+    size_t max_entries;  /* SH_MAX_BUNDLE_ENTRIES */
+    unsigned max_depth;  /* SH_MAX_BUNDLE_DEPTH */
+    uint64_t max_file;   /* SH_MAX_BUNDLE_FILE */
+    uint64_t max_bytes;  /* SH_MAX_BUNDLE_BYTES */
+} sh_bundle_limits;
+sh_bundle_limits sh_bundle_limits_default(void);
 
 /* Reads the directory tree at dir (the bundle root, e.g. ".../X.app") into out (initialised
  * here).  Opens each entry relative to its parent's descriptor with O_NOFOLLOW: symlinks are
@@ -98,6 +110,10 @@ sh_err sh_bundle_resolve(const sh_bundle *b, const char *path, const sh_bundle_e
  * the system error.  On failure *out is empty. */
 sh_err sh_bundle_read_dir(const char *dir, const sh_allocator *alloc, sh_bundle *out,
                           sh_error *err, char *why, size_t why_size);
+/* The same with tighter limits (NULL: the defaults). */
+sh_err sh_bundle_read_dir_limited(const char *dir, const sh_bundle_limits *limits,
+                                  const sh_allocator *alloc, sh_bundle *out, sh_error *err,
+                                  char *why, size_t why_size);
 
 /* Packed single-file form (docs/packed-bundle.md).  sh_bundle_pack allocates *out with the
  * bundle's allocator (free with sh_free(b->alloc, *out)); the bytes depend only on the entries. */
