@@ -9,20 +9,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "inspect.h"
 #include "readfile.h"
+#include "sign_bundle_cmd.h"
 #include "signer.h"
 
 static const char sign_usage[] =
     "usage: sigharness sign --sign IDENTITY|- [--identifier ID] [--entitlements FILE]\n"
     "                       [--options runtime] [--timestamp | --timestamp=none] [--force]\n"
     "                       [--digest-algorithm=sha1,sha256] [--pki DIR]\n"
-    "                       [--signing-time SECONDS] [-o OUT] FILE\n"
+    "                       [--signing-time SECONDS] [--profile FILE] [-o OUT] FILE|BUNDLE\n"
     "  IDENTITY: a test identity's CN or name (devid-team1, devid-team2, dev-team1, dev-team2)\n"
-    "  or - for ad hoc.  TEST PKI ONLY (corpus/pki).\n";
+    "  or - for ad hoc.  TEST PKI ONLY (corpus/pki).\n"
+    "  BUNDLE: a directory X.app, X.systemextension or X.dext, or a packed bundle file.  Only\n"
+    "  that bundle is signed (identifier: CFBundleIdentifier; no --deep): sign nested code\n"
+    "  first, inside out.  --profile FILE places FILE as Contents/embedded.provisionprofile\n"
+    "  before sealing.  The bundle is replaced atomically, or written to OUT (a new directory).\n";
 
 typedef struct sign_args {
-    const char *identity, *identifier, *entitlements, *pki, *out, *file;
+    const char *identity, *identifier, *entitlements, *pki, *out, *file, *profile;
     int timestamp; /* -1 default, 0 none, 1 on */
     bool runtime, force, dual;
     int64_t signing_time;
@@ -86,6 +92,7 @@ static bool parse_option(int argc, char **argv, int *i, sign_args *a)
                         : strcmp(o, "--identifier") == 0 || strcmp(o, "-i") == 0 ? &a->identifier
                         : strcmp(o, "--entitlements") == 0 ? &a->entitlements
                         : strcmp(o, "--pki") == 0 ? &a->pki
+                        : strcmp(o, "--profile") == 0 ? &a->profile
                         : strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0 ? &a->out
                         : NULL;
     return slot && !*slot && (*slot = value_of(argc, argv, i)) != NULL;
@@ -124,7 +131,7 @@ static bool write_atomic(const char *path, const uint8_t *data, size_t len, mode
 {
     const char *base = base_name(path);
     size_t dir_len = (size_t)(base - path), tlen = dir_len + strlen(base) + 16;
-    char *tmp = malloc(tlen);
+    char *tmp = sh_calloc(NULL, 1, tlen);
     if (!tmp)
         return false;
     snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dir_len, path, base);
@@ -143,13 +150,14 @@ static bool write_atomic(const char *path, const uint8_t *data, size_t len, mode
     ok = ok && rename(tmp, path) == 0;
     if (!ok && fd >= 0)
         unlink(tmp);
-    free(tmp);
+    sh_free(NULL, tmp);
     return ok;
 }
 
 typedef struct sign_inputs {
-    uint8_t *file, *ents;
-    size_t file_len, ents_len;
+    uint8_t *file, *ents, *profile;
+    size_t file_len, ents_len, profile_len;
+    bool bundle_dir; /* file is a bundle directory, not read here */
     sh_pki_identity id;
     sh_pki_tsa tsa;
     bool have_id, have_tsa;
@@ -159,8 +167,11 @@ static int load_inputs(const sign_args *a, sign_inputs *in)
 {
     const char *why;
     char pki_why[SH_PKI_WHY_MAX];
-    if (sh_read_file(a->file, &in->file, &in->file_len, &why) != SH_E_OK)
+    in->bundle_dir = sh_sign_is_bundle_dir(a->file);
+    if (!in->bundle_dir && sh_read_file(a->file, &in->file, &in->file_len, &why) != SH_E_OK)
         return fprintf(stderr, "sigharness sign: %s: %s\n", a->file, why), SH_EXIT_IO;
+    if (a->profile && sh_read_file(a->profile, &in->profile, &in->profile_len, &why) != SH_E_OK)
+        return fprintf(stderr, "sigharness sign: %s: %s\n", a->profile, why), SH_EXIT_IO;
     if (a->entitlements &&
         sh_read_file(a->entitlements, &in->ents, &in->ents_len, &why) != SH_E_OK)
         return fprintf(stderr, "sigharness sign: %s: %s\n", a->entitlements, why), SH_EXIT_IO;
@@ -180,6 +191,7 @@ static void free_inputs(sign_inputs *in)
 {
     free(in->file);
     free(in->ents);
+    free(in->profile);
     sh_pki_identity_free(&in->id);
     sh_pki_tsa_free(&in->tsa);
 }
@@ -191,10 +203,11 @@ static int exit_for(sh_sign_status st)
                                             : SH_EXIT_INVALID;
 }
 
-static int sign_and_write(const sign_args *a, sign_inputs *in)
+static void code_options(const sign_args *a, sign_inputs *in, const char *identifier,
+                         sh_sign_options *o_out)
 {
     sh_sign_options o;
-    sh_sign_options_init(&o, a->identifier ? a->identifier : base_name(a->file));
+    sh_sign_options_init(&o, identifier);
     o.identity = in->have_id ? &in->id : NULL;
     o.tsa = in->have_tsa ? &in->tsa : NULL;
     o.entitlements = in->ents;
@@ -203,6 +216,27 @@ static int sign_and_write(const sign_args *a, sign_inputs *in)
     o.force = a->force;
     o.dual_hash = a->dual;
     o.signing_time = a->signing_time;
+    *o_out = o;
+}
+
+/* A bundle directory or packed bundle: the identifier defaults to CFBundleIdentifier. */
+static int sign_bundle(const sign_args *a, sign_inputs *in)
+{
+    sh_sign_options o;
+    code_options(a, in, a->identifier, &o);
+    sh_sign_bundle_job job = {a->file, in->bundle_dir ? NULL : in->file, in->file_len, a->out,
+                              in->profile, in->profile_len};
+    return sh_sign_bundle_job_run(&job, &o);
+}
+
+static int sign_and_write(const sign_args *a, sign_inputs *in)
+{
+    if (in->bundle_dir || sh_bundle_is_packed(in->file, in->file_len))
+        return sign_bundle(a, in);
+    if (a->profile)
+        return usage("--profile needs a bundle (X.app, X.systemextension, X.dext or packed)");
+    sh_sign_options o;
+    code_options(a, in, a->identifier ? a->identifier : base_name(a->file), &o);
     sh_bytebuf out;
     sh_bytebuf_init(&out, NULL);
     sh_sign_result r;

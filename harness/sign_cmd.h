@@ -1,9 +1,11 @@
 /* `sigharness sign --sign IDENTITY|- [--identifier ID] [--entitlements FILE] [--options runtime]
  *  [--timestamp | --timestamp=none] [--force] [--digest-algorithm=sha1,sha256] [--pki DIR]
- *  [--signing-time SECONDS] [-o OUT] FILE`
+ *  [--signing-time SECONDS] [--profile FILE] [-o OUT] FILE|BUNDLE`
  *
- * Signs a Mach-O (thin or fat) like codesign, with the test PKI (mutators/signer.h).  IDENTITY is
- * a test identity's full CN or file base (devid-team1, dev-team2, ...) or "-" for ad hoc.  The
+ * Signs a Mach-O (thin or fat) like codesign, with the test PKI (mutators/signer.h); a bundle
+ * directory or packed bundle is signed by sign_bundle_cmd.h (that bundle only, inside out).
+ * IDENTITY is a test identity's full CN or file base (devid-team1, dev-team2, ...) or "-" for
+ * ad hoc.  The
  * identifier defaults to the file's base name; the signing time to SOURCE_DATE_EPOCH, else now;
  * Developer ID identities get a secure timestamp unless --timestamp=none (as codesign does).
  * The output is written atomically (a temporary file in the same directory, then rename): to

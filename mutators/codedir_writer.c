@@ -106,7 +106,7 @@ static sh_write_status compute_layout(const sh_cd_params *p, uint64_t code_limit
     l->header_size = sh_cd_header_size(p->version);
     l->ident_offset = l->header_size;
     l->ident_len = strlen(p->identifier);
-    uint64_t offset = l->ident_offset + l->ident_len + 1;
+    uint64_t offset = l->ident_offset + l->ident_len + 1 + p->ident_padding;
     if (p->team_id) {
         l->team_offset = (size_t)offset;
         l->team_len = strlen(p->team_id);
@@ -238,6 +238,7 @@ sh_write_status sh_cd_write(const sh_cd_params *p, const uint8_t *code, uint64_t
     sh_bytebuf_reserve(out, l.total);
     write_header(out, p, &l, code_limit);
     sh_bytebuf_append(out, p->identifier, l.ident_len + 1);
+    sh_bytebuf_append_zeros(out, p->ident_padding);
     if (p->team_id)
         sh_bytebuf_append(out, p->team_id, l.team_len + 1);
     sh_bytebuf_append_zeros(out, l.total - l.hash_offset + (size_t)l.n_special * l.hash_size);

@@ -4,8 +4,9 @@
  * Output is byte-exact in the layout Apple's Security framework (CodeDirectory::Builder) writes:
  * big-endian header for the chosen version, identifier right after the header, then the team
  * identifier, then special-slot hashes (slot N first, slot 1 last) and code-page hashes, with
- * hashOffset at code slot 0 and no padding anywhere.  Go's linker writes the same layout, which
- * tests/test_synth.c checks byte for byte.  See ../shared/reference/codesign-formats.md sec. 2.
+ * hashOffset at code slot 0 and no padding anywhere (unless ident_padding asks for ld64.lld's).
+ * Go's linker writes the same layout, which tests/test_synth.c checks byte for byte.  See
+ * ../shared/reference/codesign-formats.md sec. 2.
  *
  * Every writer appends to an sh_bytebuf and returns SH_W_OK or why it refused. */
 #ifndef SH_CODEDIR_WRITER_H
@@ -41,6 +42,9 @@ typedef struct sh_cd_params {
     uint8_t hash_type;      /* SH_HASH_SHA1, _SHA256, _SHA256_TRUNCATED, _SHA384 */
     uint8_t page_shift;     /* log2 page size, 0 = one hash over everything; <= SH_MAX_PAGE_SHIFT */
     uint8_t platform;       /* 0 except for platform binaries */
+    /* Zero bytes after the identifier's NUL.  0 in Apple's layout; ld64.lld pads the identifier
+     * so the hashes start 16-aligned within its SuperBlob (signer.h SH_SIGN_LAYOUT_LLD). */
+    uint8_t ident_padding;
     /* The executable segment (__TEXT fileoff/filesize) and SH_CS_EXECSEG_* flags; all must be 0
      * below version 0x20400. */
     uint64_t exec_seg_base, exec_seg_limit, exec_seg_flags;

@@ -281,6 +281,8 @@ typedef struct crw {
     const sh_crw_entry **sorted;
     size_t count;
     const sh_crw_options *opt;
+    const sh_crw_rule *extra;
+    size_t n_extra;
     sh_res_rules rules1, rules2;
     sh_res_matcher m1, m2;
     bool m1_ok, m2_ok;
@@ -516,17 +518,77 @@ static sh_write_status sort_entries(crw *w, const sh_crw_entry *entries)
     return SH_W_OK;
 }
 
+/* Sets rule r from x; the pattern is copied. */
+static bool rule_set(const sh_allocator *alloc, sh_res_rule *r, const sh_crw_rule *x)
+{
+    size_t len = strlen(x->pattern);
+    char *pattern = sh_calloc(alloc, len + 1, 1);
+    if (pattern == NULL)
+        return false;
+    memcpy(pattern, x->pattern, len);
+    sh_free(alloc, r->pattern);
+    *r = (sh_res_rule){pattern, len, false, x->omit, x->optional, x->nested, x->weight};
+    return true;
+}
+
+/* Merges extra into r2, keeping it sorted by pattern. */
+static sh_write_status add_extra_rules(sh_res_rules *r2, const sh_crw_rule *extra, size_t n_extra,
+                                       const sh_allocator *alloc, sh_crw_error *err)
+{
+    if (n_extra > SH_MAX_RES_RULES - r2->count)
+        return crw_fail(err, SH_W_INVALID_ARGUMENT, "rules2: too many rules", NULL);
+    sh_res_rule *items = sh_calloc(alloc, r2->count + n_extra, sizeof *items);
+    if (items == NULL)
+        return crw_fail(err, SH_W_NO_MEMORY, "rules2", NULL);
+    memcpy(items, r2->items, r2->count * sizeof *items);
+    sh_free(alloc, r2->items);
+    r2->items = items;
+    for (size_t i = 0; i < n_extra; i++) {
+        const sh_crw_rule *x = &extra[i];
+        if (x->pattern == NULL || x->pattern[0] == '\0' ||
+            strlen(x->pattern) > SH_MAX_RES_REGEX_LEN)
+            return crw_fail(err, SH_W_INVALID_ARGUMENT, "rules2: bad pattern", x->pattern);
+        size_t at = 0;
+        while (at < r2->count && strcmp(r2->items[at].pattern, x->pattern) != 0)
+            at++;
+        if (!rule_set(alloc, &r2->items[at], x))
+            return crw_fail(err, SH_W_NO_MEMORY, "rules2", NULL);
+        if (at == r2->count)
+            r2->count++;
+    }
+    qsort(r2->items, r2->count, sizeof *r2->items, rule_cmp);
+    return SH_W_OK;
+}
+
+sh_write_status sh_crw_rules2(const sh_crw_rule *extra, size_t n_extra, const sh_allocator *alloc,
+                              sh_res_rules *out, sh_crw_error *err)
+{
+    sh_error perr;
+    if (extra == NULL && n_extra != 0)
+        return crw_fail(err, SH_W_INVALID_ARGUMENT, "arguments", NULL);
+    if (sh_res_default_rules2(alloc, out, &perr) != SH_E_OK)
+        return crw_fail(err, SH_W_NO_MEMORY, "default rules", NULL);
+    sh_write_status st = n_extra ? add_extra_rules(out, extra, n_extra, alloc, err) : SH_W_OK;
+    if (st != SH_W_OK)
+        sh_res_rules_free(alloc, out);
+    return st;
+}
+
 static sh_write_status setup_rules(crw *w)
 {
     sh_error perr;
-    if (sh_crw_default_rules1(w->alloc, &w->rules1) != SH_W_OK ||
-        sh_res_default_rules2(w->alloc, &w->rules2, &perr) != SH_E_OK)
+    if (sh_crw_default_rules1(w->alloc, &w->rules1) != SH_W_OK)
         return crw_fail(w->err, SH_W_NO_MEMORY, "default rules", NULL);
+    sh_write_status st = sh_crw_rules2(w->extra, w->n_extra, w->alloc, &w->rules2, w->err);
+    if (st != SH_W_OK)
+        return st;
     if (sh_res_matcher_init(&w->m1, &w->rules1, w->alloc, &perr) != SH_E_OK)
         return crw_fail(w->err, SH_W_NO_MEMORY, "rules matcher", NULL);
     w->m1_ok = true;
     if (sh_res_matcher_init(&w->m2, &w->rules2, w->alloc, &perr) != SH_E_OK)
-        return crw_fail(w->err, SH_W_NO_MEMORY, "rules2 matcher", NULL);
+        return crw_fail(w->err,
+                        perr.code == SH_E_NO_MEMORY ? SH_W_NO_MEMORY : SH_W_INVALID_ARGUMENT,
+                        "rules2 matcher", NULL);
     w->m2_ok = true;
     return SH_W_OK;
 }
@@ -567,8 +629,16 @@ static sh_write_status put_all(crw *w, sh_bytebuf *b)
 sh_write_status sh_crw_write(const sh_crw_entry *entries, size_t count, const sh_crw_options *opt,
                              const sh_allocator *alloc, sh_bytebuf *out, sh_crw_error *err)
 {
+    return sh_crw_write_rules(entries, count, opt, NULL, 0, alloc, out, err);
+}
+
+sh_write_status sh_crw_write_rules(const sh_crw_entry *entries, size_t count,
+                                   const sh_crw_options *opt, const sh_crw_rule *extra,
+                                   size_t n_extra, const sh_allocator *alloc, sh_bytebuf *out,
+                                   sh_crw_error *err)
+{
     static const sh_crw_options defaults = {false, false};
-    if (out == NULL || (entries == NULL && count != 0))
+    if (out == NULL || (entries == NULL && count != 0) || (extra == NULL && n_extra != 0))
         return crw_fail(err, SH_W_INVALID_ARGUMENT, "arguments", NULL);
     if (count > SH_MAX_RES_ENTRIES)
         return crw_fail(err, SH_W_TOO_LARGE, "entry count", NULL);
@@ -576,6 +646,8 @@ sh_write_status sh_crw_write(const sh_crw_entry *entries, size_t count, const sh
     memset(&w, 0, sizeof w);
     w.count = count;
     w.opt = opt != NULL ? opt : &defaults;
+    w.extra = extra;
+    w.n_extra = n_extra;
     w.alloc = alloc;
     w.err = err;
     size_t start = out->len;

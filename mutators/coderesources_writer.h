@@ -78,6 +78,26 @@ void sh_crw_error_set(sh_crw_error *err, sh_write_status status, const char *wha
 sh_write_status sh_crw_write(const sh_crw_entry *entries, size_t count, const sh_crw_options *opt,
                              const sh_allocator *alloc, sh_bytebuf *out, sh_crw_error *err);
 
+/* A rule added to Apple's default rules2 (the writer applies it and writes it into rules2). */
+typedef struct sh_crw_rule {
+    const char *pattern; /* POSIX extended regex, as Security compiles rules */
+    bool omit, optional, nested;
+    uint32_t weight;
+} sh_crw_rule;
+
+/* sh_crw_write sealing with Apple's default rules2 plus extra[0..n_extra) (a pattern equal to a
+ * default one replaces that rule).  A pattern that is empty, too long or does not compile is
+ * SH_W_INVALID_ARGUMENT ("rules2"). */
+sh_write_status sh_crw_write_rules(const sh_crw_entry *entries, size_t count,
+                                   const sh_crw_options *opt, const sh_crw_rule *extra,
+                                   size_t n_extra, const sh_allocator *alloc, sh_bytebuf *out,
+                                   sh_crw_error *err);
+
+/* The rules2 sh_crw_write_rules seals with (Apple's default plus extra), into *out (free with
+ * sh_res_rules_free): callers deciding what is nested code match against the same rules. */
+sh_write_status sh_crw_rules2(const sh_crw_rule *extra, size_t n_extra, const sh_allocator *alloc,
+                              sh_res_rules *out, sh_crw_error *err);
+
 /* Apple's default v1 rules (bundlediskrep.cpp, the legacy "rules" key), into *out (free with
  * sh_res_rules_free). */
 sh_write_status sh_crw_default_rules1(const sh_allocator *alloc, sh_res_rules *out);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codedir.h"
 #include "macho_synth.h"
 #include "sh_limits.h"
 
@@ -11,6 +12,26 @@ void sh_sign_options_init(sh_sign_options *o, const char *identifier)
 {
     memset(o, 0, sizeof *o);
     o->identifier = identifier;
+}
+
+/* CS_ALLOWED_MACHO (cs_blobs.h): the kernel rejects a CodeDirectory with any other flag. */
+#define SH_SIGN_ALLOWED_FLAGS                                                                     \
+    (SH_CS_ADHOC | SH_CS_HARD | SH_CS_KILL | SH_CS_CHECK_EXPIRATION | SH_CS_RESTRICT |            \
+     SH_CS_ENFORCEMENT | SH_CS_REQUIRE_LV | SH_CS_RUNTIME | SH_CS_LINKER_SIGNED)
+
+/* A linker signature is ad hoc and seals nothing but the code pages. */
+static sh_sign_status check_layout(const sh_sign_options *o, sh_sign_result *r)
+{
+    if (o->layout == SH_SIGN_LAYOUT_CODESIGN)
+        return SH_SIGN_OK;
+    if (o->layout != SH_SIGN_LAYOUT_GO && o->layout != SH_SIGN_LAYOUT_LLD)
+        return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT, "unknown signature layout %d",
+                            (int)o->layout);
+    if (o->identity || o->entitlements || o->info_plist || o->resources || o->dual_hash)
+        return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT,
+                            "a linker-style signature is ad hoc with one SHA-256 CodeDirectory and "
+                            "no special slots (no identity, entitlements, Info.plist, resources)");
+    return SH_SIGN_OK;
 }
 
 static sh_sign_status check_options(const sh_sign_options *o, sh_sign_result *r)
@@ -28,7 +49,14 @@ static sh_sign_status check_options(const sh_sign_options *o, sh_sign_result *r)
         return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT, "ad-hoc signatures have no timestamp");
     if (o->entitlements && o->entitlements_len == 0)
         return sh_sign_fail(r, SH_SIGN_BAD_ENTITLEMENTS, "the entitlements file is empty");
-    return SH_SIGN_OK;
+    if (o->extra_flags & ~SH_SIGN_ALLOWED_FLAGS)
+        return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT,
+                            "CodeDirectory flags 0x%x are not allowed in a Mach-O signature",
+                            o->extra_flags & ~SH_SIGN_ALLOWED_FLAGS);
+    if (o->page_shift > SH_MAX_PAGE_SHIFT)
+        return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT, "page shift %u above %u", o->page_shift,
+                            SH_MAX_PAGE_SHIFT);
+    return check_layout(o, r);
 }
 
 static const char *slice_name(const sh_macho_slice *s, char *buf, size_t size)

@@ -4,12 +4,14 @@
  * Per slice (64-bit little-endian): an existing signature is replaced only with force; the code
  * limit is where the old signature started (or the end of __LINKEDIT), aligned to 16;
  * LC_CODE_SIGNATURE is rewritten, or added in the header padding when absent (refused when the
- * padding before the first section's data is too small); __LINKEDIT filesize/vmsize grow to
- * cover the signature; the space reserved for it is the SuperBlob with the CMS estimate of
- * sh_cms_sign_reserve (fixed per identity), zero padded, 16-aligned.  The signature holds the
- * CodeDirectory (SHA-256, or SHA-1 in slot 0 + SHA-256 in 0x1000), the requirement set
- * (designated requirement of Apple's shape for the identity kind, empty for ad hoc), the
- * entitlements XML and DER blobs when given, and the CMS (cms_sign.h; empty wrapper for ad hoc).
+ * padding before the first section's data is too small); __LINKEDIT filesize covers the
+ * signature, and vmsize grows (to a page multiple) only when filesize outgrows it, so a linker's
+ * own vmsize survives a same-size re-signing; the space reserved for the signature is the
+ * SuperBlob with the CMS estimate of sh_cms_sign_reserve (fixed per identity), zero padded,
+ * 16-aligned.  The signature holds the CodeDirectory (SHA-256, or SHA-1 in slot 0 + SHA-256 in
+ * 0x1000), the requirement set (designated requirement of Apple's shape for the identity kind,
+ * empty for ad hoc), the entitlements XML and DER blobs when given, and the CMS (cms_sign.h;
+ * empty wrapper for ad hoc); the linker layouts (sh_sign_layout) hold the CodeDirectory alone.
  * Fat files: each slice signed on its own and the fat file rebuilt (lipo placement).
  *
  * The input is untrusted: it is read through the Mach-O parser; every size is checked.  Same
@@ -24,6 +26,21 @@
 #include "bytebuf.h"
 #include "pki.h"
 
+/* How the signature is laid out.  codesign's layout seals and embeds the requirement set and a
+ * CMS blob wrapper.  The linker layouts are what Go's linker and ld64.lld write when they sign
+ * ad hoc at link time: a SuperBlob holding only the CodeDirectory (no special slots), so that
+ * re-signing a linker's output can reproduce its CodeDirectory byte for byte
+ * (tests/test_sign_differential.c).  They need an ad-hoc signature with nothing else to seal. */
+typedef enum sh_sign_layout {
+    SH_SIGN_LAYOUT_CODESIGN = 0,
+    /* Go (cmd/internal/codesign): Apple's CodeDirectory layout; LC_CODE_SIGNATURE datasize is
+     * the SuperBlob's exact size (not rounded to 16). */
+    SH_SIGN_LAYOUT_GO,
+    /* ld64.lld: the SuperBlob index is padded to 8 (CodeDirectory at offset 24) and the
+     * identifier is zero-padded so the hashes start 16-aligned in the SuperBlob. */
+    SH_SIGN_LAYOUT_LLD,
+} sh_sign_layout;
+
 typedef struct sh_sign_options {
     const char *identifier;          /* required: the CodeDirectory identifier */
     const sh_pki_identity *identity; /* NULL: ad hoc ("-") */
@@ -34,6 +51,18 @@ typedef struct sh_sign_options {
     bool force;                      /* replace an existing signature */
     bool dual_hash;                  /* SHA-1 CodeDirectory in slot 0 plus a SHA-256 alternate */
     int64_t signing_time;            /* signingTime attribute and timestamp genTime */
+    /* Bundle special slots, hashed with each CodeDirectory's hash type (NULL: not sealed):
+     * the Info.plist file (slot 1) and the _CodeSignature/CodeResources file (slot 3).
+     * nSpecialSlots is the highest slot sealed (3, or 5 / 7 with entitlements). */
+    const uint8_t *info_plist;
+    size_t info_plist_len;
+    const uint8_t *resources;
+    size_t resources_len;
+    uint32_t extra_flags; /* more CodeDirectory flags (SH_CS_LINKER_SIGNED, SH_CS_HARD, ...); only
+                             those CS_ALLOWED_MACHO lists */
+    uint8_t page_shift;   /* log2 of the hashed page size, up to SH_MAX_PAGE_SHIFT; 0: 12 (4 KiB,
+                             what codesign and both linkers hash on every architecture) */
+    sh_sign_layout layout;
 } sh_sign_options;
 
 typedef enum sh_sign_status {

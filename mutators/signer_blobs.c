@@ -121,6 +121,8 @@ sh_sign_status sh_sign_blobs_make(const sh_sign_options *o, sh_sign_blobs *b, sh
     sh_bytebuf_init(&b->reqs, NULL);
     sh_bytebuf_init(&b->ent_xml, NULL);
     sh_bytebuf_init(&b->ent_der, NULL);
+    if (o->layout != SH_SIGN_LAYOUT_CODESIGN)
+        return SH_SIGN_OK; /* linker signatures hold the CodeDirectory alone */
     sh_sign_status st = make_requirements(o, &b->reqs, r);
     if (st == SH_SIGN_OK && o->entitlements)
         st = make_entitlements(o, b, r);

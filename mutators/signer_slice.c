@@ -14,17 +14,23 @@
 #define SEG64_VMSIZE 32u   /* offsets inside segment_command_64 */
 #define SEG64_FILESIZE 48u
 #define MAX_SLOTS 6u
+/* ld64.lld rounds the SuperBlob header and its one index entry (20 bytes) up to 8, so its
+ * CodeDirectory starts at 24 (seen in every lld sample), and pads the identifier so the hashes
+ * start at a multiple of 16 from the SuperBlob's start. */
+#define LLD_INDEX_END 24u
+#define LLD_HASH_ALIGN 16u
 
 typedef struct slice_plan {
     uint64_t code_end;   /* input bytes kept */
     uint64_t code_limit; /* signature offset: code_end aligned to 16 */
     bool add_cmd;        /* LC_CODE_SIGNATURE is new */
     uint64_t cmd_offset; /* of LC_CODE_SIGNATURE */
-    uint64_t linkedit_cmd, linkedit_fileoff;
+    uint64_t linkedit_cmd, linkedit_fileoff, linkedit_vmsize;
     uint64_t page_size;
     sh_cd_params cd[2];
     size_t ncds;
     size_t datasize;
+    size_t index_gap; /* zero bytes between the SuperBlob index and the first blob */
     sh_cms_sign_params cms;
     sh_cms_cd cms_cds[2];
 } slice_plan;
@@ -39,6 +45,7 @@ static sh_sign_status plan_range(const sh_macho_slice *s, const sh_sign_options 
     const sh_macho_segment *le = &s->segments[s->linkedit_segment];
     p->linkedit_cmd = s->commands[le->command_index].offset;
     p->linkedit_fileoff = le->fileoff;
+    p->linkedit_vmsize = le->vmsize;
     p->page_size = s->cputype == SH_CPU_TYPE_ARM64 ? 0x4000u : 0x1000u;
     if (s->code_signature.present) {
         if (!o->force)
@@ -102,6 +109,13 @@ static sh_sign_status plan_room(const sh_macho_slice *s, const slice_plan *p, sh
     return SH_SIGN_OK;
 }
 
+/* Zero bytes after the identifier that put lld's hashes 16-aligned in its SuperBlob. */
+static uint8_t lld_ident_padding(const sh_cd_params *cd)
+{
+    size_t end = LLD_INDEX_END + sh_cd_header_size(cd->version) + strlen(cd->identifier) + 1;
+    return (uint8_t)((LLD_HASH_ALIGN - end % LLD_HASH_ALIGN) % LLD_HASH_ALIGN);
+}
+
 static void plan_cds(const sh_macho_slice *s, const sh_sign_options *o, const sh_sign_blobs *b,
                      slice_plan *p)
 {
@@ -112,18 +126,28 @@ static void plan_cds(const sh_macho_slice *s, const sh_sign_options *o, const sh
         sh_cd_params_init(cd, o->identifier);
         cd->hash_type = (o->dual_hash && i == 0) ? SH_HASH_SHA1 : SH_HASH_SHA256;
         cd->version = o->runtime ? 0x20500u : SH_CDW_DEFAULT_VERSION;
-        cd->flags = (o->identity ? 0u : SH_CS_ADHOC) | (o->runtime ? SH_CS_RUNTIME : 0u);
+        cd->flags = (o->identity ? 0u : SH_CS_ADHOC) | (o->runtime ? SH_CS_RUNTIME : 0u) |
+                    o->extra_flags;
+        cd->page_shift = o->page_shift ? o->page_shift : SH_CDW_DEFAULT_PAGE_SHIFT;
         cd->team_id = o->identity ? o->identity->team : NULL;
         cd->exec_seg_base = text->fileoff;
         cd->exec_seg_limit = text->filesize;
         cd->exec_seg_flags = s->filetype == SH_MH_EXECUTE ? SH_CS_EXECSEG_MAIN_BINARY : 0;
         cd->runtime = o->runtime && s->has_build_version ? s->sdk : 0;
-        cd->special[SH_SLOT_REQUIREMENTS] = (sh_bytes){b->reqs.data, b->reqs.len};
+        if (o->info_plist)
+            cd->special[SH_SLOT_INFO] = (sh_bytes){o->info_plist, o->info_plist_len};
+        if (b->reqs.len)
+            cd->special[SH_SLOT_REQUIREMENTS] = (sh_bytes){b->reqs.data, b->reqs.len};
+        if (o->resources)
+            cd->special[SH_SLOT_RESOURCEDIR] = (sh_bytes){o->resources, o->resources_len};
         if (b->ent_xml.len)
             cd->special[SH_SLOT_ENTITLEMENTS] = (sh_bytes){b->ent_xml.data, b->ent_xml.len};
         if (b->ent_der.len)
             cd->special[SH_SLOT_DER_ENTITLEMENTS] = (sh_bytes){b->ent_der.data, b->ent_der.len};
+        if (o->layout == SH_SIGN_LAYOUT_LLD)
+            cd->ident_padding = lld_ident_padding(cd);
     }
+    p->index_gap = o->layout == SH_SIGN_LAYOUT_LLD ? LLD_INDEX_END - 20u : 0;
 }
 
 static void plan_cms(const sh_sign_options *o, slice_plan *p)
@@ -143,13 +167,16 @@ static void plan_cms(const sh_sign_options *o, slice_plan *p)
     }
 }
 
-/* The SuperBlob entries in slot order; lengths only when blobs is NULL. */
+/* The SuperBlob entries in slot order; lengths only when blobs is NULL.  A linker signature
+ * (no requirement set, no CMS wrapper) holds only the CodeDirectory. */
 static size_t make_slots(const slice_plan *p, const sh_sign_blobs *b, const size_t *cd_len,
                          const sh_bytebuf *cds, size_t cms_len, const sh_bytebuf *wrapper,
                          sh_blob_slot *slots)
 {
     size_t n = 0;
     slots[n++] = (sh_blob_slot){SH_SLOT_CODEDIRECTORY, {cds ? cds[0].data : NULL, cd_len[0]}};
+    if (!b->reqs.len)
+        return n;
     slots[n++] = (sh_blob_slot){SH_SLOT_REQUIREMENTS, {b->reqs.data, b->reqs.len}};
     if (b->ent_xml.len)
         slots[n++] = (sh_blob_slot){SH_SLOT_ENTITLEMENTS, {b->ent_xml.data, b->ent_xml.len}};
@@ -162,7 +189,8 @@ static size_t make_slots(const slice_plan *p, const sh_sign_blobs *b, const size
     return n;
 }
 
-static sh_sign_status plan_size(const sh_sign_blobs *b, slice_plan *p, sh_sign_result *r)
+static sh_sign_status plan_size(const sh_sign_options *o, const sh_sign_blobs *b, slice_plan *p,
+                                sh_sign_result *r)
 {
     size_t cd_len[2] = {0, 0}, sb_size = 0;
     sh_write_error we = {0};
@@ -173,9 +201,11 @@ static sh_sign_status plan_size(const sh_sign_blobs *b, slice_plan *p, sh_sign_r
     size_t reserve = p->cms.signer ? sh_cms_sign_reserve(&p->cms) : 0;
     sh_blob_slot slots[MAX_SLOTS];
     size_t n = make_slots(p, b, cd_len, NULL, reserve, NULL, slots);
-    uint64_t datasize;
+    /* Go reserves exactly the SuperBlob (the file ends with it); codesign and lld round to 16. */
+    uint64_t datasize, align = o->layout == SH_SIGN_LAYOUT_GO ? 1u : SIG_ALIGN;
     if (sh_superblob_size(slots, n, &sb_size, &we) != SH_W_OK ||
-        !sh_align_up_u64(sb_size, SIG_ALIGN, &datasize) || datasize > UINT32_MAX ||
+        !sh_align_up_u64((uint64_t)sb_size + p->index_gap, align, &datasize) ||
+        datasize > UINT32_MAX ||
         p->code_limit > UINT32_MAX - datasize)
         return sh_sign_fail(r, SH_SIGN_FAILED, "signature too large");
     p->datasize = (size_t)datasize;
@@ -202,15 +232,44 @@ static bool write_code(const sh_macho_slice *s, const slice_plan *p, sh_bytebuf 
                         sh_bytebuf_set_u32le(out, cmd, SH_LC_CODE_SIGNATURE) &&
                         sh_bytebuf_set_u32le(out, cmd + 4, CODE_SIGNATURE_CMD_SIZE)))
         return false;
-    uint64_t filesize = p->code_limit + p->datasize - p->linkedit_fileoff, vmsize;
+    /* vmsize grows (to a page multiple) only when the signature outgrows it: a linker's own
+     * choice, such as lld's and Go's vmsize == filesize, survives a same-size re-signing, so the
+     * header page hashes the same (tests/test_sign_differential.c). */
+    uint64_t filesize = p->code_limit + p->datasize - p->linkedit_fileoff;
+    uint64_t vmsize = p->linkedit_vmsize;
     size_t seg = at + (size_t)p->linkedit_cmd;
-    return sh_align_up_u64(filesize, p->page_size, &vmsize) &&
+    return (filesize <= vmsize || sh_align_up_u64(filesize, p->page_size, &vmsize)) &&
            sh_bytebuf_set_u32le(out, cmd + 8, (uint32_t)p->code_limit) &&
            sh_bytebuf_set_u32le(out, cmd + 12, (uint32_t)p->datasize) &&
            set_u64le(out, seg + SEG64_VMSIZE, vmsize) && set_u64le(out, seg + SEG64_FILESIZE, filesize);
 }
 
 static const uint8_t no_bytes[1];
+
+/* sh_superblob_write, plus p->index_gap zero bytes between the index and the blobs (lld). */
+static sh_write_status write_superblob(const slice_plan *p, const sh_blob_slot *slots, size_t n,
+                                       sh_bytebuf *out, sh_write_error *we)
+{
+    if (p->index_gap == 0)
+        return sh_superblob_write(SH_MAGIC_EMBEDDED_SIGNATURE, slots, n, out, we);
+    size_t size; /* plan_size checked size + index_gap <= datasize <= UINT32_MAX */
+    sh_write_status st = sh_superblob_size(slots, n, &size, we);
+    if (st != SH_W_OK)
+        return st;
+    sh_bytebuf_u32be(out, SH_MAGIC_EMBEDDED_SIGNATURE);
+    sh_bytebuf_u32be(out, (uint32_t)(size + p->index_gap));
+    sh_bytebuf_u32be(out, (uint32_t)n);
+    size_t offset = 12 + 8 * n + p->index_gap;
+    for (size_t i = 0; i < n; i++) {
+        sh_bytebuf_u32be(out, slots[i].type);
+        sh_bytebuf_u32be(out, (uint32_t)offset);
+        offset += slots[i].blob.len;
+    }
+    sh_bytebuf_append_zeros(out, p->index_gap);
+    for (size_t i = 0; i < n; i++)
+        sh_bytebuf_append(out, slots[i].blob.p, slots[i].blob.len);
+    return sh_bytebuf_ok(out) ? SH_W_OK : sh_write_fail(we, sh_bytebuf_status(out), "SuperBlob");
+}
 
 static sh_sign_status write_blobs(slice_plan *p, const uint8_t *code,
                                   sh_bytebuf *cds, sh_bytebuf *cms, sh_bytebuf *wrapper,
@@ -246,7 +305,7 @@ static sh_sign_status write_signature(slice_plan *p, const sh_sign_blobs *b, sh_
         sh_blob_slot slots[MAX_SLOTS];
         size_t n = make_slots(p, b, cd_len, cds, cms.len, &wrapper, slots);
         sh_write_error we = {0};
-        if (sh_superblob_write(SH_MAGIC_EMBEDDED_SIGNATURE, slots, n, out, &we) != SH_W_OK)
+        if (write_superblob(p, slots, n, out, &we) != SH_W_OK)
             st = sh_sign_fail(r, SH_SIGN_FAILED, "SuperBlob: %s", we.what);
         else if (out->len - sig_at > p->datasize)
             st = sh_sign_fail(r, SH_SIGN_FAILED, "the CMS is larger than the space reserved");
@@ -272,7 +331,7 @@ sh_sign_status sh_sign_slice(const sh_macho_slice *s, const sh_sign_options *o,
         return st;
     plan_cds(s, o, b, &p);
     plan_cms(o, &p);
-    st = plan_size(b, &p, r);
+    st = plan_size(o, b, &p, r);
     if (st != SH_SIGN_OK)
         return st;
     size_t at = out->len;
