@@ -1,0 +1,73 @@
+/* The base fixture catalogue (`sigharness fixtures base`): every system-extension category and
+ * every Network Extension provider, each built twice:
+ *   -devid  Developer ID distribution: Developer ID identity, secure timestamp, hardened runtime,
+ *           Developer ID profiles for app and extension, notarised (valid under the
+ *           `distribution` policy);
+ *   -dev    Xcode debug build: Apple Development identity, Development profiles listing one Mac,
+ *           get-task-allow injected (valid under the `development` policy).
+ * The defaults of docs/fixture-spec.md supply timestamp, notarized, get-task-allow, identity and
+ * the extension id; this text names only what differs per bundle.  The two variants of one
+ * product share its app id, as one Xcode project built two ways does. */
+#include "fixture_spec.h"
+
+const char sh_fx_builtin_spec[] =
+    "# sigharness base fixtures (mutators/fixture_builtin.c; format: docs/fixture-spec.md)\n"
+    "\n"
+    "[network-content-filter-devid]\n"
+    "category network\nprovider content-filter\nvariant developer-id\n"
+    "app-name ContentFilter\napp-id com.sigharness.contentfilter\nsandbox yes\n"
+    "\n"
+    "[network-content-filter-dev]\n"
+    "category network\nprovider content-filter\nvariant development\n"
+    "app-name ContentFilter\napp-id com.sigharness.contentfilter\nsandbox yes\n"
+    "\n"
+    "[network-packet-tunnel-devid]\n"
+    "category network\nprovider packet-tunnel\nvariant developer-id\n"
+    "app-name PacketTunnel\napp-id com.sigharness.packettunnel\nsandbox yes\n"
+    "\n"
+    "[network-packet-tunnel-dev]\n"
+    "category network\nprovider packet-tunnel\nvariant development\n"
+    "app-name PacketTunnel\napp-id com.sigharness.packettunnel\nsandbox yes\n"
+    "\n"
+    "[network-app-proxy-devid]\n"
+    "category network\nprovider app-proxy\nvariant developer-id\n"
+    "app-name AppProxy\napp-id com.sigharness.appproxy\nsandbox yes\n"
+    "\n"
+    "[network-app-proxy-dev]\n"
+    "category network\nprovider app-proxy\nvariant development\n"
+    "app-name AppProxy\napp-id com.sigharness.appproxy\nsandbox yes\n"
+    "\n"
+    "[network-dns-proxy-devid]\n"
+    "category network\nprovider dns-proxy\nvariant developer-id\n"
+    "app-name DNSProxy\napp-id com.sigharness.dnsproxy\nsandbox yes\n"
+    "\n"
+    "[network-dns-proxy-dev]\n"
+    "category network\nprovider dns-proxy\nvariant development\n"
+    "app-name DNSProxy\napp-id com.sigharness.dnsproxy\nsandbox yes\n"
+    "\n"
+    "# Endpoint Security clients cannot run sandboxed.\n"
+    "[endpoint-security-devid]\n"
+    "category endpoint-security\nvariant developer-id\n"
+    "app-name EndpointSecurity\napp-id com.sigharness.endpointsecurity\n"
+    "\n"
+    "[endpoint-security-dev]\n"
+    "category endpoint-security\nvariant development\n"
+    "app-name EndpointSecurity\napp-id com.sigharness.endpointsecurity\n"
+    "\n"
+    "# DriverKit: the extension is a .dext (DEXT, IOKitPersonalities); the app stays sandboxed.\n"
+    "[driver-devid]\n"
+    "category driver\nvariant developer-id\n"
+    "app-name Driver\napp-id com.sigharness.driver\nsandbox yes\n"
+    "\n"
+    "[driver-dev]\n"
+    "category driver\nvariant development\n"
+    "app-name Driver\napp-id com.sigharness.driver\nsandbox yes\n"
+    "\n"
+    "# Camera (CMIO) extensions are sandboxed and hold the app group of their Mach service.\n"
+    "[camera-devid]\n"
+    "category camera\nvariant developer-id\n"
+    "app-name Camera\napp-id com.sigharness.camera\nsandbox yes\n"
+    "\n"
+    "[camera-dev]\n"
+    "category camera\nvariant development\n"
+    "app-name Camera\napp-id com.sigharness.camera\nsandbox yes\n";
