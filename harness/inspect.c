@@ -17,6 +17,13 @@ int sh_exit_worst(int a, int b)
     return rank[b] > rank[a] ? b : a;
 }
 
+/* Records a failed step: running out of memory is no verdict on the file, so it ranks with
+ * failing to read it (SH_EXIT_IO) rather than as "malformed" or "invalid". */
+static void worsen(int *exit_code, sh_err result, int code)
+{
+    *exit_code = sh_exit_worst(*exit_code, result == SH_E_NO_MEMORY ? SH_EXIT_IO : code);
+}
+
 static void decode_requirements(const sh_signature *sig, sh_slice_check *check, int *exit_code)
 {
     const sh_blob_entry *req = sh_superblob_find(&sig->superblob, SH_SLOT_REQUIREMENTS);
@@ -26,7 +33,7 @@ static void decode_requirements(const sh_signature *sig, sh_slice_check *check, 
     check->requirements_result = sh_req_to_text_alloc(&req->blob, 0, NULL, &check->requirements,
                                                       &len, NULL, &check->requirements_err);
     if (check->requirements_result != SH_E_OK)
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        worsen(exit_code, check->requirements_result, SH_EXIT_MALFORMED);
 }
 
 static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *ent,
@@ -41,7 +48,7 @@ static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *
     if (der && ent->result == SH_E_OK)
         ent->result = sh_entitlements_parse_der_blob(&der->blob, NULL, &ent->der, NULL, &ent->err);
     if (ent->result != SH_E_OK) {
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        worsen(exit_code, ent->result, SH_EXIT_MALFORMED);
         return;
     }
     if (!xml || !der)
@@ -50,7 +57,7 @@ static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *
     ent->result = sh_entitlements_compare(&ent->xml.root, &ent->der.root, &diff, &ent->err);
     if (ent->result != SH_E_OK) {
         sh_ent_diff_format(&diff, "XML", "DER", ent->difference, sizeof ent->difference);
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+        worsen(exit_code, ent->result, SH_EXIT_INVALID);
     }
 }
 
@@ -69,7 +76,7 @@ static void verify_cms(const sh_signature *sig, const sh_inspect_options *opt,
     }
     if (check->cms_result != SH_E_OK) {
         sh_cms_free(&cms);
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_MALFORMED);
+        worsen(exit_code, check->cms_result, SH_EXIT_MALFORMED);
         return;
     }
     sh_cms_options options = {opt->now, opt->trust, false};
@@ -77,7 +84,7 @@ static void verify_cms(const sh_signature *sig, const sh_inspect_options *opt,
     check->cms_result = sh_cms_verify(&cms, &code, &options, &check->cms, &check->cms_err);
     sh_cms_free(&cms);
     if (check->cms_result != SH_E_OK)
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+        worsen(exit_code, check->cms_result, SH_EXIT_INVALID);
 }
 
 static void check_slice(const sh_macho_slice *slice, const sh_inspect_options *opt,
@@ -107,14 +114,34 @@ static void check_slice(const sh_macho_slice *slice, const sh_inspect_options *o
         cd->pages_result = sh_codedir_verify_pages(&sig->cds[i], &slice->data, &cd->pages,
                                                    &cd->pages_err);
         if (cd->pages_result != SH_E_OK)
-            *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+            worsen(exit_code, cd->pages_result, SH_EXIT_INVALID);
     }
     check->slots_result = sh_signature_check_special_slots(sig, &check->slots_err);
     if (check->slots_result != SH_E_OK)
-        *exit_code = sh_exit_worst(*exit_code, SH_EXIT_INVALID);
+        worsen(exit_code, check->slots_result, SH_EXIT_INVALID);
     decode_requirements(sig, check, exit_code);
     decode_entitlements(sig, &check->entitlements, exit_code);
     verify_cms(sig, opt, check, exit_code);
+}
+
+static void inspect_parsed(const sh_inspect_options *opt, sh_inspection *out)
+{
+    out->parse_result = sh_macho_parse(out->data, out->size, NULL, &out->macho, &out->parse_err);
+    if (out->parse_result != SH_E_OK) {
+        out->exit_code = SH_EXIT_MALFORMED;
+        return;
+    }
+    out->structure_result = sh_macho_check_structure(&out->macho, &out->structure_err);
+    int exit_code = out->structure_result == SH_E_OK ? SH_EXIT_OK : SH_EXIT_INVALID;
+    out->slices = sh_calloc(NULL, out->macho.nslices ? out->macho.nslices : 1, sizeof *out->slices);
+    if (!out->slices) {
+        out->parse_result = sh_fail(&out->parse_err, SH_E_NO_MEMORY, "inspection", -1, 0);
+        out->exit_code = SH_EXIT_IO;
+        return;
+    }
+    for (uint32_t i = 0; i < out->macho.nslices; i++)
+        check_slice(&out->macho.slices[i], opt, &out->slices[i], &exit_code);
+    out->exit_code = exit_code;
 }
 
 void sh_inspect_file(const char *path, const sh_inspect_options *opt, sh_inspection *out)
@@ -126,22 +153,19 @@ void sh_inspect_file(const char *path, const sh_inspect_options *opt, sh_inspect
         out->exit_code = SH_EXIT_IO;
         return;
     }
-    out->parse_result = sh_macho_parse(out->data, out->size, NULL, &out->macho, &out->parse_err);
-    if (out->parse_result != SH_E_OK) {
-        out->exit_code = SH_EXIT_MALFORMED;
-        return;
-    }
-    out->structure_result = sh_macho_check_structure(&out->macho, &out->structure_err);
-    int exit_code = out->structure_result == SH_E_OK ? SH_EXIT_OK : SH_EXIT_INVALID;
-    out->slices = calloc(out->macho.nslices ? out->macho.nslices : 1, sizeof *out->slices);
-    if (!out->slices) {
-        out->parse_result = sh_fail(&out->parse_err, SH_E_NO_MEMORY, "inspection", -1, 0);
-        out->exit_code = SH_EXIT_IO;
-        return;
-    }
-    for (uint32_t i = 0; i < out->macho.nslices; i++)
-        check_slice(&out->macho.slices[i], opt, &out->slices[i], &exit_code);
-    out->exit_code = exit_code;
+    out->owns_data = true;
+    inspect_parsed(opt, out);
+}
+
+void sh_inspect_bytes(const char *label, const uint8_t *data, size_t size,
+                      const sh_inspect_options *opt, sh_inspection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = label;
+    /* parsers only read through cursors; the cast lets the struct keep one pointer type */
+    out->data = (uint8_t *)(uintptr_t)data;
+    out->size = size;
+    inspect_parsed(opt, out);
 }
 
 void sh_inspection_free(sh_inspection *in)
@@ -152,7 +176,8 @@ void sh_inspection_free(sh_inspection *in)
         sh_entitlements_free(&in->slices[i].entitlements.der);
     }
     sh_macho_free(&in->macho);
-    free(in->slices);
-    free(in->data);
+    sh_free(NULL, in->slices);
+    if (in->owns_data) /* sh_inspect_bytes leaves the caller's bytes alone */
+        free(in->data);
     memset(in, 0, sizeof *in);
 }

@@ -71,8 +71,9 @@ typedef struct sh_inspect_options {
 
 typedef struct sh_inspection {
     const char *path;
-    uint8_t *data;
+    uint8_t *data; /* the file's bytes (owned when read by sh_inspect_file) */
     size_t size;
+    bool owns_data;
     sh_err read_result;
     const char *read_why;
     sh_err parse_result;
@@ -87,6 +88,10 @@ typedef struct sh_inspection {
 /* Runs every check; never fails as a whole: outcomes are recorded in *out.  Free with
  * sh_inspection_free. */
 void sh_inspect_file(const char *path, const sh_inspect_options *opt, sh_inspection *out);
+/* The same checks on bytes in memory (a bundle's executable, a fuzz input).  data must outlive
+ * *out and is not freed by sh_inspection_free; label names it in reports. */
+void sh_inspect_bytes(const char *label, const uint8_t *data, size_t size,
+                      const sh_inspect_options *opt, sh_inspection *out);
 void sh_inspection_free(sh_inspection *in);
 
 void sh_inspection_print_text(const sh_inspection *in, const sh_inspect_options *opt, FILE *out);
