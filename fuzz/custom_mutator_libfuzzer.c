@@ -1,0 +1,87 @@
+/* libFuzzer glue for the structure-aware mutator (mutators/fuzz_mutator.h): linked into the
+ * <target>_structured builds of the targets that read Mach-O files and signatures.
+ *
+ * libFuzzer's hooks carry no context pointer, so the test identities the resign action uses are
+ * loaded once, on first use, into the one static below: the only global state, forced by the
+ * engine API (the mutation itself is a pure function of input and seed).  When corpus/pki cannot
+ * be loaded the mutator re-signs ad hoc only.
+ *
+ * Environment: SH_FM_BYTE_PERCENT (0-100, default 20) sets the share of calls left to
+ * LLVMFuzzerMutate. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fuzz_mutator.h"
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed);
+
+typedef struct mutator_context {
+    int loaded; /* 0 not yet, 1 done */
+    sh_pki_identity developer_id, development;
+    sh_pki_tsa tsa;
+    sh_fm_signers signers;
+    sh_fm_config config;
+} mutator_context;
+
+static mutator_context context;
+
+static void release_context(void)
+{
+    sh_pki_identity_free(&context.developer_id);
+    sh_pki_identity_free(&context.development);
+    sh_pki_tsa_free(&context.tsa);
+}
+
+static const sh_fm_config *config(void)
+{
+    if (context.loaded)
+        return &context.config;
+    context.loaded = 1;
+    sh_fm_config_init(&context.config);
+    const char *share = getenv("SH_FM_BYTE_PERCENT");
+    if (share) {
+        long v = strtol(share, NULL, 10);
+        context.config.byte_percent = v < 0 ? 0 : v > 100 ? 100 : (unsigned)v;
+    }
+    char why[SH_PKI_WHY_MAX];
+    if (sh_pki_load_identity(NULL, "devid-team1", &context.developer_id, why, sizeof why))
+        context.signers.developer_id = &context.developer_id;
+    else
+        fprintf(stderr, "custom mutator: %s (re-signing ad hoc only)\n", why);
+    if (sh_pki_load_identity(NULL, "dev-team1", &context.development, why, sizeof why))
+        context.signers.development = &context.development;
+    if (sh_pki_load_tsa(NULL, &context.tsa, why, sizeof why))
+        context.signers.tsa = &context.tsa;
+    context.config.signers = &context.signers;
+    atexit(release_context);
+    return &context.config;
+}
+
+/* libFuzzer's seed is 32 bits; the size spreads it so equal seeds on different inputs differ. */
+static uint64_t widen(unsigned int seed, size_t size)
+{
+    return ((uint64_t)seed << 32) ^ (uint64_t)size ^ 0x5368617273656564ull;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+    sh_fm_result r;
+    size_t n = sh_fm_mutate(config(), data, size, max_size, widen(seed, size), &r);
+    if (r.action == SH_FM_BYTES)
+        return LLVMFuzzerMutate(data, size, max_size);
+    return n;
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed)
+{
+    sh_fm_result r;
+    return sh_fm_crossover(config(), data1, size1, data2, size2, out, max_out_size,
+                           widen(seed, size1 + size2), &r);
+}
