@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc_inject.h"
 #include "sh_limits.h"
 
 static sh_err fail(int fd, uint8_t *buf, sh_err code, const char **why, const char *reason)
@@ -35,7 +36,13 @@ sh_err sh_read_file(const char *path, uint8_t **data, size_t *size, const char *
     if (st.st_size < 0 || (uint64_t)st.st_size > SH_MAX_INPUT_SIZE)
         return fail(fd, NULL, SH_E_INPUT_TOO_LARGE, why, "file is larger than SH_MAX_INPUT_SIZE");
     size_t want = (size_t)st.st_size;
+#ifdef SH_ALLOC_INJECT
+    /* counted as one allocation of the failure-injection sequence; still malloc'ed, as callers
+     * free() it */
+    uint8_t *buf = sh_alloc_inject_take(want) ? NULL : malloc(want ? want : 1);
+#else
     uint8_t *buf = malloc(want ? want : 1);
+#endif
     if (!buf)
         return fail(fd, NULL, SH_E_NO_MEMORY, why, "out of memory");
     size_t got = 0;

@@ -3,6 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_inject.h"
+
+/* The C library, or in SH_ALLOC_INJECT builds the failure-injection counter in front of it. */
+static void *default_calloc(size_t total)
+{
+#ifdef SH_ALLOC_INJECT
+    return sh_alloc_inject_calloc(total);
+#else
+    return calloc(1, total);
+#endif
+}
+
+static void default_free(void *ptr)
+{
+#ifdef SH_ALLOC_INJECT
+    sh_alloc_inject_free(ptr);
+#else
+    free(ptr);
+#endif
+}
+
 void *sh_calloc(const sh_allocator *a, size_t count, size_t size)
 {
     size_t total;
@@ -11,7 +32,7 @@ void *sh_calloc(const sh_allocator *a, size_t count, size_t size)
     if (total == 0)
         total = 1;
     if (!a || !a->alloc)
-        return calloc(1, total);
+        return default_calloc(total);
     void *p = a->alloc(a->ctx, total);
     if (p)
         memset(p, 0, total);
@@ -23,7 +44,7 @@ void sh_free(const sh_allocator *a, void *ptr)
     if (!ptr)
         return;
     if (!a || !a->release)
-        free(ptr);
+        default_free(ptr);
     else
         a->release(a->ctx, ptr);
 }

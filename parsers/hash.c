@@ -1,5 +1,7 @@
 #include "hash.h"
 
+#include "alloc.h"
+
 #include <openssl/evp.h>
 #include <stdlib.h>
 
@@ -61,7 +63,7 @@ sh_hasher *sh_hasher_new(unsigned type)
     const char *name = openssl_name(type);
     if (!name)
         return NULL;
-    sh_hasher *h = calloc(1, sizeof *h);
+    sh_hasher *h = sh_calloc(NULL, 1, sizeof *h);
     if (!h)
         return NULL;
     h->md = EVP_MD_fetch(NULL, name, NULL);
@@ -80,7 +82,7 @@ void sh_hasher_free(sh_hasher *h)
         return;
     EVP_MD_CTX_free(h->ctx);
     EVP_MD_free(h->md);
-    free(h);
+    sh_free(NULL, h);
 }
 
 bool sh_hasher_digest(sh_hasher *h, const uint8_t *data, size_t len, uint8_t *out)

@@ -746,7 +746,12 @@ static sh_err parse_load_commands(sh_macho_slice *s, const sh_allocator *alloc, 
 
     slice_parser p = {s, alloc, err, 0, 0, 0};
     bool failed = false;
-    s->commands = calloc_array(alloc, s->ncmds, sizeof *s->commands, &failed);
+    /* Every command takes at least LOAD_COMMAND_SIZE bytes of sizeofcmds, so the walk fails
+     * (CMDSIZE_OVERRUN) before index sizeofcmds / LOAD_COMMAND_SIZE: a claimed ncmds with no
+     * bytes behind it must not size the allocation (memory stays linear in the input). */
+    const uint32_t room = s->sizeofcmds / LOAD_COMMAND_SIZE + 1;
+    s->commands = calloc_array(alloc, s->ncmds < room ? s->ncmds : room, sizeof *s->commands,
+                               &failed);
     if (failed)
         return sh_fail(err, SH_E_NO_MEMORY, "load command", -1, at);
     sh_err e = walk_load_commands(&p, &cmds, header_size);
