@@ -5,10 +5,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "fixtures_cmd.h"
 #include "inspect.h"
 #include "profile_cmd.h"
 #include "readfile.h"
+#include "broken_cmd.h"
+#include "calibrate.h"
+#include "regress_cmd.h"
 #include "sign_cmd.h"
+#include "verdict_cmd.h"
 
 #define SH_VERSION "0.1.0"
 
@@ -28,6 +33,17 @@ static const char usage_text[] =
     "       [--timestamp | --timestamp=none] [--force] [--pki DIR] [-o OUT] FILE\n"
     "                             sign a Mach-O (thin or fat) like codesign with the test\n"
     "                             PKI (corpus/pki) or ad hoc; `sign --help` for details\n"
+    "  fixtures base -o DIR [--force] [--spec FILE] [--packed] [--pki DIR]\n"
+    "                             build the signed app + system-extension fixtures of every\n"
+    "                             category (or of a spec, docs/fixture-spec.md) with\n"
+    "                             notarized.txt and manifest.json; `fixtures --help`\n"
+    "  verify [--policy distribution|development] [--location DIR] [--notarized FILE]\n"
+    "       [--now SECONDS] [--root DER-FILE] [--udid UDID] [--json] PATH...\n"
+    "                             what macOS would do with the app's system extension:\n"
+    "                             OK or the OSSystemExtensionErrorCode, the errSecCS status,\n"
+    "                             every finding with cause and fix; `verify --help`\n"
+    "  explain CODE               what an OSSystemExtensionErrorCode (1-13), an errSecCS\n"
+    "                             status (number or name) or a rule id means, causes, fixes\n"
     "  help                       this text\n"
     "  version                    print the version\n"
     "\n"
@@ -151,8 +167,24 @@ int main(int argc, char **argv)
         return cmd_inspect(argc - 2, argv + 2);
     if (strcmp(cmd, "sign") == 0)
         return sh_sign_command(argc - 2, argv + 2);
+    if (strcmp(cmd, "fixtures") == 0 && argc > 2 && strcmp(argv[2], "broken") == 0)
+        return sh_broken_command(argc - 2, argv + 2);
+    if (strcmp(cmd, "fixtures") == 0)
+        return sh_fixtures_command(argc - 2, argv + 2);
     if (strcmp(cmd, "profile") == 0)
         return sh_profile_command(argc - 2, argv + 2);
+    if (strcmp(cmd, "verify") == 0)
+        return sh_verify_command(argc - 2, argv + 2);
+    if (strcmp(cmd, "explain") == 0)
+        return sh_explain_command(argc - 2, argv + 2);
+    if (strcmp(cmd, "regress") == 0)
+        return sh_regress_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "mutators") == 0)
+        return sh_mutators_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "mutate") == 0)
+        return sh_mutate_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return sh_calibrate_command(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, stdout);
         return SH_EXIT_OK;

@@ -126,4 +126,11 @@ void sh_res_matcher_free(sh_res_matcher *m);
 /* "omitted", "optional", "nested", "sealed" for a rule (NULL rule: "unsealed"). */
 const char *sh_res_rule_kind(const sh_res_rule *rule);
 
+/* Is pattern (len bytes, UTF-8) a POSIX extended regex glibc can compile and match in bounded
+ * time and memory: at most SH_MAX_RES_REGEX_LEN bytes and SH_MAX_RES_REGEX_INTERVALS {m,n}
+ * intervals of at most SH_MAX_RES_REGEX_REPEAT (regcomp and regexec were tried, then freed)?
+ * SH_E_OK or a RES_RULE_* code.  Also used for other untrusted patterns (tool adapters). */
+sh_err sh_res_check_pattern(const char *pattern, size_t len, const char *part, int64_t index,
+                            sh_error *err);
+
 #endif

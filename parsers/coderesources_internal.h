@@ -12,8 +12,5 @@ void sh_res_set_where(sh_res_where *where, const char *part, const char *key, si
 /* Reads a rules/rules2 dict into *out (sorted).  part is "rules" or "rules2". */
 sh_err sh_res_parse_rules(plist_t dict, const char *part, const sh_allocator *alloc,
                           sh_res_rules *out, sh_res_where *where, sh_error *err);
-/* The pattern pre-check and regcomp (freed again).  SH_E_OK or a RES_RULE_* code. */
-sh_err sh_res_check_pattern(const char *pattern, size_t len, const char *part, int64_t index,
-                            sh_error *err);
 
 #endif

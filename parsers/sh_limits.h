@@ -81,4 +81,37 @@
 #define SH_MAX_INFO_STRING 16384u             /* bytes of one Info.plist string we read */
 #define SH_MAX_INFO_ITEMS 4096u               /* NEProviderClasses / IOKitPersonalities entries */
 
+/* Verdict engine (harness/verdict*.c) and notarised-cdhash lists (harness/notary_list.c) */
+#define SH_MAX_NOTARY_LIST_SIZE ((size_t)16 << 20) /* 16 MiB: bytes of a --notarized list file */
+#define SH_MAX_NOTARY_CDHASHES 65536u         /* cdhashes in one list (one per line) */
+#define SH_MAX_NOTARY_LINE 4096u              /* bytes of one line, comments included */
+#define SH_MAX_VERDICT_FINDINGS 1024u         /* findings recorded per verdict (the rest counted) */
+#define SH_MAX_VERDICT_LOG_LINES 256u         /* predicted log lines per verdict */
+#define SH_MAX_SYSTEM_EXTENSIONS 64u          /* extensions examined in one app */
+#define SH_MAX_VERDICT_SEAL_ISSUES 64u        /* resource-seal findings per bundle (the rest counted) */
+
+/* Bundles (bundle.c, bundle_read.c, bundle_pack.c): the whole tree is held in memory. */
+#define SH_MAX_BUNDLE_ENTRIES 262144u         /* files + directories + symlinks: the same ceiling as
+                                               SH_MAX_RES_ENTRIES, so every bundle we hold can be
+                                               sealed (large apps: ~50k) */
+#define SH_MAX_BUNDLE_DEPTH 64u               /* path components; the reader keeps one directory
+                                               descriptor open per level (real apps: < 20) */
+#define SH_MAX_BUNDLE_PATH 1024u              /* bytes of one relative path: macOS PATH_MAX, same as
+                                               SH_MAX_RES_PATH_LEN */
+#define SH_MAX_BUNDLE_FILE (1ull << 30)       /* 1 GiB: one file held in memory (system-extension
+                                               apps are tens of MiB) */
+#define SH_MAX_BUNDLE_BYTES (2ull << 30)      /* 2 GiB: all files and symlink targets together
+                                               (SH_MAX_INPUT_SIZE: a packed bundle fits one input) */
+#define SH_MAX_BUNDLE_SYMLINK_TARGET 1024u    /* bytes of a symlink target: macOS PATH_MAX */
+#define SH_MAX_BUNDLE_SYMLINK_HOPS 32u        /* symlinks followed in one resolution: macOS
+                                               MAXSYMLINKS (Linux allows 40) */
+
+/* Fixture specs (mutators/fixture_spec.c): user-written text, read like any other input */
+#define SH_MAX_FIXTURE_SPEC_SIZE ((size_t)64 << 10) /* 64 KiB: whole spec (base catalogue: 3 KiB) */
+#define SH_MAX_FIXTURE_SPEC_LINE 256u         /* bytes of one line without its newline */
+#define SH_MAX_FIXTURE_BUNDLES 64u            /* [name] sections (base catalogue: 14) */
+#define SH_MAX_FIXTURE_NAME 48u               /* section name, identity, version strings */
+#define SH_MAX_FIXTURE_ID 96u                 /* app id, extension id, app group */
+#define SH_MAX_FIXTURE_TEXT 160u              /* app name, description */
+
 #endif
