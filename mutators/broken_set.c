@@ -78,17 +78,25 @@ bool sh_case_set_build(const sh_case_filter *f, sh_case_set *set, char *why, siz
     return true;
 }
 
+/* A Developer ID base is also judged under the development policy (developer mode accepts
+ * Developer ID signatures): "valid under both policies it is built for". */
+#define DEVELOPMENT_POLICY_SUFFIX "--development-policy"
+
 static bool run_case(const sh_case_set *set, size_t i, const char *names, const sh_mutator *m,
                      sh_case_fn fn, void *arg, char *why, size_t why_size)
 {
+    bool base_under_development = strcmp(names, DEVELOPMENT_POLICY_SUFFIX) == 0;
+    if (base_under_development)
+        names = "";
     const sh_fx_bundle *spec = &set->spec.bundles[i];
     sh_case c;
     memset(&c, 0, sizeof c);
     c.spec = spec;
     c.base = &set->bases[i];
-    c.development = spec->variant == SH_FX_DEVELOPMENT;
+    c.development = spec->variant == SH_FX_DEVELOPMENT || base_under_development;
     snprintf(c.mutator, sizeof c.mutator, "%s", names);
-    snprintf(c.name, sizeof c.name, "%s%s%s", spec->name, names[0] ? "--" : "", names);
+    snprintf(c.name, sizeof c.name, "%s%s%s%s", spec->name, names[0] ? "--" : "", names,
+             base_under_development ? DEVELOPMENT_POLICY_SUFFIX : "");
     c.description = m ? m->description
                       : names[0] ? "composed mutation (expectation of its earliest stage)"
                                  : set->bases[i].description;
@@ -148,6 +156,9 @@ bool sh_case_set_each(const sh_case_set *set, const sh_case_filter *f, sh_case_f
             continue;
         }
         if (!run_case(set, i, "", NULL, fn, arg, why, why_size))
+            return false;
+        if (spec->variant == SH_FX_DEVELOPER_ID && f->development != 0 &&
+            !run_case(set, i, DEVELOPMENT_POLICY_SUFFIX, NULL, fn, arg, why, why_size))
             return false;
         for (size_t k = 0; k < count; k++)
             if (sh_mutator_fits(&all[k], probe.fits) &&

@@ -10,13 +10,21 @@
  *   - a plist value changed in Info.plist or an entitlements file (identifier, executable name,
  *     package type, a key removed, a string replaced by an integer), written back as XML;
  *   - an embedded Mach-O mutated with the Mach-O mutator itself (fields, blobs or re-signing);
- *   - a file's mode bits flipped (executable bit) or its content truncated. */
+ *   - a file's mode bits flipped (executable bit) or its content truncated;
+ *   - one or two semantic mutators of the catalogue (mutation.h): the breakages real bundles
+ *     suffer, re-signed inside out with the test PKI where the scenario needs it, so the input
+ *     gets past the hash checks and exercises the profile, notarisation and launch stages;
+ *   - a plist edit followed by re-signing the extension and the app, for the same reason. */
+#include <stdio.h>
 #include <string.h>
 
 #include <plist/plist.h>
 
 #include "bundle.h"
+#include "fixture_build.h"
 #include "fuzz_mutator_internal.h"
+#include "mut_toolkit.h"
+#include "mutation.h"
 #include "plist_guard.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -202,6 +210,33 @@ static const char *edit_file(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng
     return ok ? what : NULL;
 }
 
+/* One or two catalogue mutators, chosen by the rng; NULL when they do not apply here. */
+static const char *apply_catalogue(sh_bundle *b, sh_fm_rng *rng)
+{
+    size_t count;
+    const sh_mutator *all = sh_mutators(&count);
+    char names[2 * 64 + 2];
+    const char *first = all[sh_fm_rng_below(rng, count)].name;
+    if (sh_fm_rng_percent(rng, 25))
+        snprintf(names, sizeof names, "%.64s+%.64s", first, all[sh_fm_rng_below(rng, count)].name);
+    else
+        snprintf(names, sizeof names, "%.64s", first);
+    sh_mut_ctx ctx;
+    sh_mut_ctx_init(&ctx, b, SH_FX_SIGNING_TIME, NULL);
+    sh_expectation expected;
+    return sh_mutate(&ctx, names, false, &expected) ? "bundle.catalogue" : NULL;
+}
+
+/* A plist edit, then the extension and the app re-signed inside out as they were signed. */
+static const char *edit_and_resign(sh_bundle *b, const sh_allocator *alloc, sh_fm_rng *rng)
+{
+    if (!edit_plist(b, alloc, rng))
+        return NULL;
+    sh_mut_ctx ctx;
+    sh_mut_ctx_init(&ctx, b, SH_FX_SIGNING_TIME, NULL);
+    return sh_mut_resign_all(&ctx, NULL, NULL) ? "bundle.edit_resign" : "bundle.plist";
+}
+
 bool sh_fm_mutate_bundle(const sh_fm_config *c, const uint8_t *data, size_t size,
                          sh_fm_rng *rng, sh_bytebuf *out, const char **what)
 {
@@ -209,12 +244,14 @@ bool sh_fm_mutate_bundle(const sh_fm_config *c, const uint8_t *data, size_t size
     sh_error err;
     if (sh_bundle_unpack(data, size, c->alloc, &b, &err) != SH_E_OK)
         return false;
-    switch (sh_fm_rng_below(rng, 5)) {
+    switch (sh_fm_rng_below(rng, 8)) {
     case 0: *what = add_file(&b, rng); break;
     case 1: *what = remove_or_rename(&b, rng); break;
     case 2: *what = add_symlink(&b, rng); break;
     case 3: *what = edit_plist(&b, c->alloc, rng); break;
-    default: *what = edit_file(c, &b, rng); break;
+    case 4: *what = edit_file(c, &b, rng); break;
+    case 5: *what = edit_and_resign(&b, c->alloc, rng); break;
+    default: *what = apply_catalogue(&b, rng); break;
     }
     bool ok = false;
     uint8_t *packed = NULL;

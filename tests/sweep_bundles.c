@@ -7,6 +7,7 @@
 #include "bundle_signer.h"
 #include "fixture_build.h"
 #include "fixture_spec.h"
+#include "mutation.h"
 #include "sweep.h"
 #include "verdict.h"
 
@@ -126,4 +127,37 @@ int sweep_verdict(sweep *s)
     }
     sh_verdict_free(&v);
     return (int)r;
+}
+
+/* The mutation catalogue on the fixture app: a file-level break, then a re-signing scenario, on
+ * a bundle whose memory comes from the failing allocator. */
+int sweep_mutation(sweep *s)
+{
+    /* A shallow view of the fixture whose allocator is the failing one: the clone allocates
+     * with it, and so does every bundle edit the mutators make. */
+    sh_bundle view = s->in->fixture->bundle;
+    view.alloc = s->a;
+    sh_bundle copy;
+    sh_error err = {0};
+    sh_err e = sh_bundle_clone(&view, &copy, &err);
+    if (e != SH_E_OK)
+        return (int)e;
+    sh_mut_ctx ctx;
+    sh_mut_ctx_init(&ctx, &copy, SH_FX_SIGNING_TIME, NULL);
+    sh_expectation expected;
+    int rc = sh_mutate(&ctx, "extension-code-page-flipped+no-hardened-runtime", false, &expected)
+                 ? 0
+                 : 1;
+    if (rc == 0) {
+        uint8_t *packed = NULL;
+        size_t len = 0;
+        e = sh_bundle_pack(&copy, &packed, &len, &err);
+        if (e == SH_E_OK)
+            sweep_mix(s, packed, len);
+        else
+            rc = (int)e;
+        sh_free(copy.alloc, packed);
+    }
+    sh_bundle_free(&copy);
+    return rc;
 }

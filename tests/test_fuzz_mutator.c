@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "fixture_build.h"
+#include "fixture_spec.h"
 #include "failing_alloc.h"
 #include "fuzz_mutator.h"
 #include "macho.h"
@@ -433,6 +435,49 @@ static void bundle_edits_repack(void **state)
     assert_true(plist_edits >= 5);
 }
 
+/* On a real signed app + extension, a share of the mutations are semantic catalogue breakages
+ * and plist edits re-signed inside out: inputs that get past the hash checks. */
+static void bundle_catalogue_and_resign(void **state)
+{
+    (void)state;
+    sh_fx_spec spec;
+    sh_error err = {0};
+    assert_int_equal(sh_fx_spec_parse((const uint8_t *)sh_fx_builtin_spec,
+                                      strlen(sh_fx_builtin_spec), NULL, &spec, &err),
+                     SH_E_OK);
+    sh_fx_built built;
+    char why[256];
+    assert_true(sh_fx_build(&spec.bundles[0], NULL, NULL, &built, why, sizeof why));
+    uint8_t *packed;
+    size_t packed_len;
+    assert_int_equal(sh_bundle_pack(&built.bundle, &packed, &packed_len, &err), SH_E_OK);
+    sh_fx_built_free(&built);
+    sh_fx_spec_free(&spec);
+    sh_fm_config c;
+    sh_fm_config_init(&c);
+    c.byte_percent = 0;
+    size_t cap = 2 * packed_len + 16 * ROOM;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    unsigned catalogue = 0, resigned = 0;
+    for (uint64_t seed = 0; seed < 48; seed++) {
+        memcpy(buf, packed, packed_len);
+        sh_fm_result r;
+        size_t n = sh_fm_mutate(&c, buf, packed_len, cap, seed, &r);
+        if (r.action != SH_FM_BUNDLE_TREE)
+            continue;
+        catalogue += strcmp(r.what, "bundle.catalogue") == 0;
+        resigned += strcmp(r.what, "bundle.edit_resign") == 0;
+        sh_bundle out;
+        assert_int_equal(sh_bundle_unpack(buf, n, NULL, &out, &err), SH_E_OK);
+        sh_bundle_free(&out);
+    }
+    free(buf);
+    free(packed);
+    assert_true(catalogue >= 5);
+    assert_true(resigned >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +492,7 @@ int main(void)
         cmocka_unit_test(hostile_inputs),
         cmocka_unit_test(huge_code_slot_count_terminates),
         cmocka_unit_test(bundle_edits_repack),
+        cmocka_unit_test(bundle_catalogue_and_resign),
     };
     return cmocka_run_group_tests_name("fuzz_mutator", tests, setup, teardown);
 }
