@@ -65,8 +65,9 @@ static bool compile(parse_state *s, regex_t *re, const char *pattern, int flags)
     /* Untrusted patterns: the same time and memory bounds as CodeResources rules. */
     if (sh_res_check_pattern(pattern, strlen(pattern), "adapter", -1, NULL) ==
         SH_E_RES_RULE_REGEX_LIMIT)
-        return fail(s, "regular expression \"%.64s\" is longer than %u bytes, has more than %u "
-                       "{m,n} intervals or a count above %u", pattern, SH_MAX_RES_REGEX_LEN,
+        return fail(s, "regular expression \"%.64s\" is too costly to compile: longer than %u "
+                       "bytes, more than %u {m,n} intervals or repeated groups, a count above %u, "
+                       "or a repetition right after another", pattern, SH_MAX_RES_REGEX_LEN,
                     SH_MAX_RES_REGEX_INTERVALS, SH_MAX_RES_REGEX_REPEAT);
     int rc = regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE | flags);
     if (rc == 0)

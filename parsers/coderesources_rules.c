@@ -11,7 +11,7 @@
 /* Bounds what glibc may spend: no back-references (exponential regexec), at most
  * SH_MAX_RES_REGEX_INTERVALS intervals of at most SH_MAX_RES_REGEX_REPEAT (regcomp copies the
  * repeated subexpression per count).  Braces count wherever they are, also inside brackets. */
-static bool pattern_bounded(const char *p, size_t n)
+static bool intervals_bounded(const char *p, size_t n)
 {
     unsigned intervals = 0;
     for (size_t i = 0; i < n; i++) {
@@ -39,6 +39,55 @@ static bool pattern_bounded(const char *p, size_t n)
         }
     }
     return true;
+}
+
+/* The end of a bracket expression starting at p[i] == '[' (a ']' right after "[" or "[^" is a
+ * member), or n when it does not close. */
+static size_t bracket_end(const char *p, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    if (j < n && p[j] == '^')
+        j++;
+    if (j < n && p[j] == ']')
+        j++;
+    while (j < n && p[j] != ']')
+        j++;
+    return j;
+}
+
+/* glibc's regcomp expands "x+" into "xx*" and "x{m,n}" into copies of x, duplicating x's whole
+ * tree: stacked duplications ("a++++", "a*+") and nested duplicated groups ("((a+)+)+") grow it
+ * exponentially (a 390-byte pattern took gigabytes; found by fuzz_adapter).  Refuse a
+ * duplication operator right after another one, and more than SH_MAX_RES_REGEX_INTERVALS
+ * duplicated groups in one pattern.  Apple's rules have neither. */
+static bool duplications_bounded(const char *p, size_t n)
+{
+    unsigned duplicated_groups = 0;
+    bool after_quantifier = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+        if (quantifier && after_quantifier)
+            return false;
+        if ((c == '+' || c == '{') && i > 0 && p[i - 1] == ')' &&
+            ++duplicated_groups > SH_MAX_RES_REGEX_INTERVALS)
+            return false;
+        if (c == '\\') {
+            i++;
+        } else if (c == '[') {
+            i = bracket_end(p, n, i);
+        } else if (c == '{') {
+            while (i < n && p[i] != '}')
+                i++;
+        }
+        after_quantifier = quantifier;
+    }
+    return true;
+}
+
+static bool pattern_bounded(const char *p, size_t n)
+{
+    return intervals_bounded(p, n) && duplications_bounded(p, n);
 }
 
 sh_err sh_res_check_pattern(const char *pattern, size_t len, const char *part, int64_t index,

@@ -366,6 +366,13 @@ static void hostile_inputs(void **state)
          SH_E_RES_RULE_REGEX_LIMIT, NULL, 0},
         {"<dict><key>rules2</key><dict><key>(a)(b)(c)\\9</key><true/></dict></dict>",
          SH_E_RES_RULE_REGEX_LIMIT, NULL, 0},
+        /* stacked repetitions and repeated groups (glibc duplicates the tree exponentially) */
+        {"<dict><key>rules2</key><dict><key>^a++++++++b$</key><true/></dict></dict>",
+         SH_E_RES_RULE_REGEX_LIMIT, NULL, 0},
+        {"<dict><key>rules2</key><dict><key>^a*?$</key><true/></dict></dict>",
+         SH_E_RES_RULE_REGEX_LIMIT, NULL, 0},
+        {"<dict><key>rules2</key><dict><key>(((x+)+)+)+</key><true/></dict></dict>",
+         SH_E_RES_RULE_REGEX_LIMIT, NULL, 0},
         {"<dict><key>rules2</key><dict><key>^a</key><dict><key>weight</key><integer>-1</integer>"
          "</dict></dict></dict>",
          SH_E_RES_RULE_BAD_WEIGHT, "rules2/^a/weight", 0},
@@ -525,9 +532,30 @@ static void allocation_failures_are_clean(void **state)
     free(b.data);
 }
 
+/* The pattern bounds let through what real rules use and refuse only costly shapes. */
+static void test_pattern_bounds(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {
+        "^.*", "^[^/]+$", "^(.*/)?\\.DS_Store$", "^[+*?]+\\.txt$", "^(a|b)?(c)+$",
+        "^(Frameworks|PlugIns)/", "a{1,16}b{2}", "^x\\+\\+$", "^[]+]*$",
+    };
+    static const char *const refused[] = {
+        "a++", "a*+", "a+?", "a{2}+", "(a)+(b)+(c)+", "((x+)+)+)+", "(a)\\1",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (sh_res_check_pattern(ok[i], strlen(ok[i]), "t", 0, NULL) != SH_E_OK)
+            fail_msg("refused %s", ok[i]);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (sh_res_check_pattern(refused[i], strlen(refused[i]), "t", 0, NULL) !=
+            SH_E_RES_RULE_REGEX_LIMIT)
+            fail_msg("accepted %s", refused[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pattern_bounds),
         cmocka_unit_test(sparkle_dev_signed_app),
         cmocka_unit_test(sparkle_both_new),
         cmocka_unit_test(binary_plist_accepted),
