@@ -12,14 +12,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$sigharness" fixtures broken --category driver -o "$work/b" 2>/dev/null
 diff -r "$work/a" "$work/b" >/dev/null || fail "two runs differ"
 
-cases=$(grep -c '"name": "driver-' "$work/a/manifest.json" || true)
+cases=$(grep -o '"name":"driver-' "$work/a/manifest.json" | wc -l)
 [ "$cases" -gt 20 ] || fail "only $cases manifest entries"
 packed=$(ls "$work/a/packed" | wc -l)
 [ "$packed" -eq "$cases" ] || fail "$packed packed copies for $cases fixtures"
 dirs=$(find "$work/a" -mindepth 2 -maxdepth 2 -name '*.app' | wc -l)
 [ "$dirs" -eq "$cases" ] || fail "$dirs app folders for $cases fixtures"
-grep -q '"schema": "sigharness.broken/1"' "$work/a/manifest.json" || fail "no schema"
-grep -q '"mutator": "extension-code-page-flipped"' "$work/a/manifest.json" || fail "catalogue missing"
+grep -q '"schema":"sigharness.broken/1"' "$work/a/manifest.json" || fail "no schema"
+grep -q '"mutator":"extension-code-page-flipped"' "$work/a/manifest.json" || fail "catalogue missing"
 
 touch "$work/a/marker"
 if "$sigharness" fixtures broken --category driver -o "$work/a" 2>/dev/null; then
