@@ -16,14 +16,15 @@
 
 static const char calibrate_usage[] =
     "usage: sigharness calibrate RESULTS.json [--tools codesign[,spctl,syspolicy_check]]\n"
-    "                            [--spec FILE]\n"
+    "                            [--spec FILE] [--category CATEGORY]\n"
     "  RESULTS.json is what scripts/mac-capture.sh wrote on a Mac over the output of\n"
     "  `sigharness fixtures broken` (or `fixtures base`).  For every fixture and tool, the\n"
     "  tool's answer (read through harness/adapters/<tool>.adapter) is compared with the\n"
     "  expectation at the tool's level; each disagreement names the rules.def row (with its\n"
     "  source and confidence) or the catalogue entry to correct.  Default tools: codesign\n"
     "  (static validation: the test PKI's root is not trusted by a real Mac, so spctl and\n"
-    "  syspolicy_check reject every fixture for that reason alone).\n"
+    "  syspolicy_check reject every fixture for that reason alone).  --spec and --category\n"
+    "  must select the fixtures the Mac was given (as for `fixtures broken`).\n"
     "exit codes: 0 no disagreement, 1 disagreements, 2 usage, 3 RESULTS.json is malformed,\n"
     "            4 a file cannot be read\n";
 
@@ -177,6 +178,8 @@ int sh_calibrate_command(int argc, char **argv)
             return 0;
         } else if (i + 1 < argc && !strcmp(argv[i], "--tools")) {
             tools = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--category")) {
+            f.category = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--spec") && !spec) {
             const char *why = NULL;
             if (sh_read_file(argv[++i], &spec, &f.spec_len, &why) != SH_E_OK) {
