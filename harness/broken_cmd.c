@@ -73,27 +73,6 @@ typedef struct broken_state {
 
 static const char *const notary_effects[] = {"unchanged", "resubmitted", "revoked"};
 
-static void manifest_expectation(sh_json *j, const sh_expectation *e)
-{
-    sh_json_key(j, "expected");
-    sh_json_object_begin(j);
-    sh_json_kv_bool(j, "activation_ok", e->sysext == 0 && !e->app_killed);
-    sh_json_kv_int(j, "sysext", e->sysext);
-    sh_json_kv_string(j, "sysext_name", e->sysext ? sh_sysext_error_name(e->sysext) : "");
-    sh_json_kv_int(j, "errsec", e->errsec);
-    const char *name = e->errsec ? sh_errsec_name(e->errsec) : NULL;
-    sh_json_kv_string(j, "errsec_name", name ? name : "");
-    sh_json_kv_int(j, "static_errsec", e->static_errsec);
-    sh_json_kv_bool(j, "app_killed", e->app_killed);
-    sh_json_key(j, "notary");
-    if (e->notary)
-        sh_json_string(j, e->notary);
-    else
-        sh_json_null(j);
-    sh_json_kv_string(j, "launch", e->launch ? e->launch : "");
-    sh_json_object_end(j);
-}
-
 static bool write_case(void *arg, const sh_case *c)
 {
     broken_state *s = arg;
@@ -138,7 +117,7 @@ static bool write_case(void *arg, const sh_case *c)
     sh_json_kv_string(j, "notarized", path);
     sh_json_kv_string(j, "location", c->effects.location[0] ? c->effects.location : "/Applications");
     sh_json_kv_string(j, "notary_effect", notary_effects[c->effects.notary]);
-    manifest_expectation(j, &c->expected);
+    sh_expectation_print_json(j, "expected", &c->expected);
     sh_json_object_end(j);
     s->count++;
     if (s->progress)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "broken_set.h"
+#include "json.h"
 #include "verdict.h"
 
 #define SH_REGRESS_JSON_SCHEMA "sigharness.regress/1"
@@ -65,6 +66,11 @@ void sh_regress_report_free(sh_regress_report *r);
 void sh_regress_print_table(const sh_regress_report *r, FILE *out);
 void sh_regress_print_json(const sh_regress_report *r, FILE *out);
 void sh_regress_print_junit(const sh_regress_report *r, FILE *out);
+
+/* A catalogue expectation as a JSON object under key (`mutators --json`, the broken-set
+ * manifest): activation_ok, sysext (+ name), errsec (+ name), static_errsec, app_killed, notary,
+ * launch. */
+void sh_expectation_print_json(sh_json *j, const char *key, const sh_expectation *e);
 
 /* The verdict options regress uses for a case (trust: the test root from pki_dir). */
 typedef struct sh_regress_env {

@@ -160,23 +160,6 @@ int sh_regress_command(int argc, char **argv)
 
 /* ---- mutators ---- */
 
-static void print_expectation(sh_json *j, const char *key, const sh_expectation *e)
-{
-    sh_json_key(j, key);
-    sh_json_object_begin(j);
-    sh_json_kv_int(j, "sysext", e->sysext);
-    sh_json_kv_int(j, "errsec", e->errsec);
-    sh_json_kv_int(j, "static_errsec", e->static_errsec);
-    sh_json_kv_bool(j, "app_killed", e->app_killed);
-    sh_json_key(j, "notary");
-    if (e->notary)
-        sh_json_string(j, e->notary);
-    else
-        sh_json_null(j);
-    sh_json_kv_string(j, "launch", e->launch ? e->launch : "");
-    sh_json_object_end(j);
-}
-
 static const char *fits_text(unsigned fits, char *buf, size_t size)
 {
     static const struct { unsigned bit; const char *name; } names[] = {
@@ -229,8 +212,8 @@ int sh_mutators_command(int argc, char **argv)
         sh_json_kv_string(&j, "situation", all[i].situation);
         sh_json_kv_string(&j, "stage", sh_mut_stage_name(all[i].stage));
         sh_json_kv_string(&j, "fits", fits_text(all[i].fits, fits, sizeof fits));
-        print_expectation(&j, "distribution", &all[i].distribution);
-        print_expectation(&j, "development", &all[i].development);
+        sh_expectation_print_json(&j, "distribution", &all[i].distribution);
+        sh_expectation_print_json(&j, "development", &all[i].development);
         sh_json_object_end(&j);
     }
     sh_json_array_end(&j);

@@ -128,3 +128,25 @@ void sh_regress_print_junit(const sh_regress_report *r, FILE *out)
     }
     fputs("  </testsuite>\n</testsuites>\n", out);
 }
+
+void sh_expectation_print_json(sh_json *j, const char *key, const sh_expectation *e)
+{
+    sh_json_key(j, key);
+    sh_json_object_begin(j);
+    sh_json_kv_bool(j, "activation_ok", e->sysext == 0 && !e->app_killed);
+    sh_json_kv_int(j, "sysext", e->sysext);
+    const char *sysext_name = e->sysext ? sh_sysext_error_name(e->sysext) : NULL;
+    sh_json_kv_string(j, "sysext_name", sysext_name ? sysext_name : "");
+    sh_json_kv_int(j, "errsec", e->errsec);
+    const char *errsec_name = e->errsec ? sh_errsec_name(e->errsec) : NULL;
+    sh_json_kv_string(j, "errsec_name", errsec_name ? errsec_name : "");
+    sh_json_kv_int(j, "static_errsec", e->static_errsec);
+    sh_json_kv_bool(j, "app_killed", e->app_killed);
+    sh_json_key(j, "notary");
+    if (e->notary)
+        sh_json_string(j, e->notary);
+    else
+        sh_json_null(j);
+    sh_json_kv_string(j, "launch", e->launch ? e->launch : "");
+    sh_json_object_end(j);
+}

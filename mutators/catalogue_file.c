@@ -8,12 +8,6 @@
 #include "macho.h"
 #include "mut_toolkit.h"
 
-static bool no_extension(sh_mut_ctx *ctx)
-{
-    snprintf(ctx->why, sizeof ctx->why, "the bundle has no system extension");
-    return false;
-}
-
 static bool put(sh_mut_ctx *ctx, const char *path, const uint8_t *data, size_t len)
 {
     sh_error err = {0};
@@ -65,7 +59,7 @@ static bool rewrite(sh_mut_ctx *ctx, const char *path, size_t keep, const uint8_
 static bool ext_file(sh_mut_ctx *ctx, const char *rel, char *out, size_t size)
 {
     if (!ctx->extension[0])
-        return no_extension(ctx);
+        return sh_mut_need_extension(ctx);
     if (!sh_mut_path(out, size, ctx->extension, rel)) {
         snprintf(ctx->why, sizeof ctx->why, "path too long");
         return false;
@@ -76,7 +70,7 @@ static bool ext_file(sh_mut_ctx *ctx, const char *rel, char *out, size_t size)
 static bool ext_executable(sh_mut_ctx *ctx, char *out, size_t size)
 {
     return ctx->extension[0] ? sh_mut_main_executable(ctx, ctx->extension, out, size)
-                             : no_extension(ctx);
+                             : sh_mut_need_extension(ctx);
 }
 
 bool sh_mut_extension_executable_zero_byte(sh_mut_ctx *ctx)

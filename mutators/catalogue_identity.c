@@ -11,14 +11,6 @@
 #define TEAM1 "SHTEAM0001"
 #define TEAM2 "SHTEAM0002"
 
-static bool need_extension(sh_mut_ctx *ctx)
-{
-    if (ctx->extension[0])
-        return true;
-    snprintf(ctx->why, sizeof ctx->why, "the bundle has no system extension");
-    return false;
-}
-
 /* Replaces the leading team ID of every string in the tree: application identifiers, the team
  * identifier, app groups and the Mach service names below them all start with it. */
 static void swap_team(plist_t node, const char *from, const char *to)
@@ -74,7 +66,7 @@ static bool swap_profile(sh_mut_ctx *ctx, plist_t profile, void *arg)
  * problem left is that app and extension differ in team. */
 bool sh_mut_extension_other_team(sh_mut_ctx *ctx)
 {
-    if (!need_extension(ctx))
+    if (!sh_mut_need_extension(ctx))
         return false;
     sh_mut_signing now;
     if (!sh_mut_signing_read(ctx, ctx->extension, &now))
@@ -101,7 +93,7 @@ bool sh_mut_extension_ad_hoc(sh_mut_ctx *ctx)
 {
     sh_mut_resign o = {.identity = "-"};
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
-    return need_extension(ctx) && sh_mut_resign_all(ctx, &o, NULL);
+    return sh_mut_need_extension(ctx) && sh_mut_resign_all(ctx, &o, NULL);
 }
 
 bool sh_mut_app_ad_hoc(sh_mut_ctx *ctx)
@@ -116,19 +108,19 @@ bool sh_mut_extension_apple_development(sh_mut_ctx *ctx)
 {
     sh_mut_resign o = {.identity = "dev-team1"};
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
-    return need_extension(ctx) && sh_mut_resign_all(ctx, &o, NULL);
+    return sh_mut_need_extension(ctx) && sh_mut_resign_all(ctx, &o, NULL);
 }
 
 bool sh_mut_no_hardened_runtime(sh_mut_ctx *ctx)
 {
     sh_mut_resign o = {.runtime = -1};
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
-    return need_extension(ctx) && sh_mut_resign_all(ctx, &o, &o);
+    return sh_mut_need_extension(ctx) && sh_mut_resign_all(ctx, &o, &o);
 }
 
 bool sh_mut_no_secure_timestamp(sh_mut_ctx *ctx)
 {
     sh_mut_resign o = {.timestamp = -1};
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
-    return need_extension(ctx) && sh_mut_resign_all(ctx, &o, &o);
+    return sh_mut_need_extension(ctx) && sh_mut_resign_all(ctx, &o, &o);
 }

@@ -21,14 +21,6 @@
 #define APP_ID_KEY "com.apple.application-identifier"
 #define GET_TASK_ALLOW_KEY "com.apple.security.get-task-allow"
 
-static bool need_extension(sh_mut_ctx *ctx)
-{
-    if (ctx->extension[0])
-        return true;
-    snprintf(ctx->why, sizeof ctx->why, "the bundle has no system extension");
-    return false;
-}
-
 /* ---- entitlements ---------------------------------------------------------------------------- */
 
 typedef bool (*ents_edit)(plist_t ents);
@@ -103,19 +95,19 @@ static bool drop_install(plist_t ents)
 
 bool sh_mut_extension_ne_plain_values(sh_mut_ctx *ctx)
 {
-    return need_extension(ctx) && resign_with_entitlements(ctx, ctx->extension, strip_ne_suffix);
+    return sh_mut_need_extension(ctx) && resign_with_entitlements(ctx, ctx->extension, strip_ne_suffix);
 }
 
 bool sh_mut_extension_unauthorised_entitlement(sh_mut_ctx *ctx)
 {
-    return need_extension(ctx) &&
+    return sh_mut_need_extension(ctx) &&
            resign_with_entitlements(ctx, ctx->extension, add_foreign_restricted);
 }
 
 /* Xcode's debug injection in both pieces of code, re-signed inside out. */
 bool sh_mut_get_task_allow_distribution(sh_mut_ctx *ctx)
 {
-    if (!need_extension(ctx))
+    if (!sh_mut_need_extension(ctx))
         return false;
     sh_mut_signing ext, app;
     if (!sh_mut_signing_read(ctx, ctx->extension, &ext))
@@ -148,7 +140,7 @@ bool sh_mut_app_missing_install_entitlement(sh_mut_ctx *ctx)
 /* Rewrites the profile at root, then re-signs inside out (the profile is a sealed resource). */
 static bool rewrite_profile(sh_mut_ctx *ctx, const char *root, sh_mut_profile_edit edit)
 {
-    if (root[0] && !need_extension(ctx))
+    if (root[0] && !sh_mut_need_extension(ctx))
         return false;
     if (!sh_mut_profile_rewrite(ctx, root, edit, NULL))
         return false;
@@ -304,7 +296,7 @@ bool sh_mut_extension_profile_app_id_mismatch(sh_mut_ctx *ctx)
 
 static bool development_profile_in(sh_mut_ctx *ctx, const char *root)
 {
-    if (root[0] && !need_extension(ctx))
+    if (root[0] && !sh_mut_need_extension(ctx))
         return false;
     char copy[SH_MAX_BUNDLE_PATH + 1];
     snprintf(copy, sizeof copy, "%s", root);
@@ -327,7 +319,7 @@ bool sh_mut_app_development_profile(sh_mut_ctx *ctx)
 bool sh_mut_extension_profile_missing(sh_mut_ctx *ctx)
 {
     char path[SH_MAX_BUNDLE_PATH + 1];
-    if (!need_extension(ctx) ||
+    if (!sh_mut_need_extension(ctx) ||
         !sh_mut_path(path, sizeof path, ctx->extension, "embedded.provisionprofile"))
         return false;
     sh_error err = {0};
@@ -344,7 +336,7 @@ bool sh_mut_extension_profile_missing(sh_mut_ctx *ctx)
 
 static bool edit_extension_info(sh_mut_ctx *ctx, bool (*edit)(plist_t dict, void *arg))
 {
-    if (!need_extension(ctx) || !sh_mut_edit_info(ctx, ctx->extension, edit, NULL))
+    if (!sh_mut_need_extension(ctx) || !sh_mut_edit_info(ctx, ctx->extension, edit, NULL))
         return false;
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
     return sh_mut_resign_all(ctx, NULL, NULL);

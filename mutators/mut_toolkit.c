@@ -24,6 +24,11 @@ __attribute__((format(printf, 2, 3))) static bool mut_fail(sh_mut_ctx *ctx, cons
     return false;
 }
 
+bool sh_mut_need_extension(sh_mut_ctx *ctx)
+{
+    return ctx->extension[0] || mut_fail(ctx, "the bundle has no system extension");
+}
+
 bool sh_mut_path(char *out, size_t size, const char *root, const char *rel)
 {
     int n = snprintf(out, size, "%s%sContents/%s", root, root[0] ? "/" : "", rel);

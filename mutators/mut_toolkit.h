@@ -11,6 +11,9 @@
 
 #include "mutation.h"
 
+/* True when the bundle has a system extension; otherwise false with ctx->why set. */
+bool sh_mut_need_extension(sh_mut_ctx *ctx);
+
 /* "<root>/Contents/<rel>" (root "" gives "Contents/<rel>"); false when it does not fit. */
 bool sh_mut_path(char *out, size_t size, const char *root, const char *rel);
 

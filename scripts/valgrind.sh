@@ -7,6 +7,7 @@
 #
 #   scripts/valgrind.sh            all unit tests
 #   scripts/valgrind.sh REGEX      only the unit tests whose name matches REGEX
+#   VALGRIND_EXCLUDE=REGEX scripts/valgrind.sh   all but the tests matching REGEX
 #
 # Separate from scripts/test.sh / .ci/run because of its run time (README "Memory checks").
 set -euo pipefail
@@ -22,5 +23,8 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 args=(-L unit --output-on-failure -j "$(nproc)" --timeout 1800)
 if [[ $# -gt 0 ]]; then
   args+=(-R "$1")
+fi
+if [[ -n "${VALGRIND_EXCLUDE:-}" ]]; then
+  args+=(-E "$VALGRIND_EXCLUDE")
 fi
 ctest --test-dir "$build" "${args[@]}"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The catalogue benchmark (issue: "fixtures broken + regress for the whole catalogue, goal under
+# 5 seconds on one core"): times `sigharness regress` (build every base, apply every mutator,
+# judge everything in memory) and `sigharness fixtures broken` (the same set written to disk,
+# packed copies included), each pinned to one core, best of RUNS.  Reference measured in the same
+# run: `sigharness fixtures base` (building and signing the base bundles alone), so the figures
+# also read as "regress costs N times building the bases".  Usage: bench-regress.sh SIGHARNESS [RUNS]
+set -euo pipefail
+sigharness=$1
+runs=${2:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-regress.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+
+best() { # command...: best wall time in seconds over $runs runs
+    local best_t=
+    for _ in $(seq "$runs"); do
+        local s e
+        s=$(date +%s.%N)
+        "$@" >/dev/null 2>&1 || true
+        e=$(date +%s.%N)
+        best_t=$(awk -v b="${best_t:-1e9}" -v t="$(awk -v s="$s" -v e="$e" 'BEGIN{print e-s}')" \
+                 'BEGIN { print (t < b) ? t : b }')
+        rm -rf "$work/broken"
+    done
+    echo "$best_t"
+}
+cases=$("${pin[@]}" "$sigharness" regress --quiet | tail -1 | awk '{print $1}')
+regress=$(best "${pin[@]}" "$sigharness" regress --quiet)
+broken=$(best "${pin[@]}" "$sigharness" fixtures broken -o "$work/broken")
+base=$(best "${pin[@]}" "$sigharness" fixtures base -o "$work/broken")
+printf 'catalogue: %s cases (bases x fitting mutators), one core, best of %s\n' "$cases" "$runs"
+printf '  regress          %6.2f s  (%.1f ms per case)\n' "$regress" "$(awk -v t="$regress" -v n="$cases" 'BEGIN{print 1000*t/n}')"
+printf '  fixtures broken  %6.2f s  (written to disk, with packed copies)\n' "$broken"
+printf '  together         %6.2f s  (goal: under 5 s)\n' "$(awk -v a="$regress" -v b="$broken" 'BEGIN{print a+b}')"
+printf '  reference: fixtures base %.2f s; regress = %.1f x, fixtures broken = %.1f x\n' "$base" \
+    "$(awk -v a="$regress" -v b="$base" 'BEGIN{print a/b}')" "$(awk -v a="$broken" -v b="$base" 'BEGIN{print a/b}')"
