@@ -185,12 +185,14 @@ sh_sign_status sh_bsign_bundle_seal(const sh_bundle *b, const char *root,
                                     uint8_t cdhash[SH_RES_SHA1_LEN], char **req, sh_sign_result *r)
 {
     sh_bsign_main m;
-    char path[SH_BSIGN_PATH_SIZE];
+    char path[SH_BSIGN_PATH_SIZE] = "";
     *req = NULL;
     sh_sign_status st = sh_bsign_find_main(b, root, &m, r);
     if (st == SH_SIGN_OK && !sh_bsign_join(root, "_CodeSignature/CodeResources", path, sizeof path))
         st = sh_sign_fail(r, SH_SIGN_MALFORMED, "bundle path too long: %s", root);
-    sh_bsign_sealed files = {NULL, find_file(b, path)};
+    /* path is only meaningful once the main executable was found (valgrind caught the read of an
+     * unset path after a failed allocation). */
+    sh_bsign_sealed files = {NULL, st == SH_SIGN_OK ? find_file(b, path) : NULL};
     if (st == SH_SIGN_OK && !files.resources)
         st = sh_sign_fail(r, SH_SIGN_UNSUPPORTED,
                           "nested code %s is not signed (no Contents/_CodeSignature/"
