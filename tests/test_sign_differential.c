@@ -19,27 +19,15 @@
 
 #include "macho.h"
 #include "signature.h"
+#include "sample_path.h"
 #include "signer.h"
 
 static uint8_t *read_sample(const char *name, size_t *len)
 {
-    const char *dir = getenv("SH_SAMPLES_DIR");
-    char path[1024];
-    if (!dir)
-        fail_msg("SH_SAMPLES_DIR is not set (run through ctest: the samples fixture builds them)");
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    uint8_t *data = malloc((size_t)size);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *len = (size_t)size;
+    char why[1200];
+    uint8_t *data = built_sample_read(name, len, why, sizeof why);
+    if (!data)
+        fail_msg("%s", why);
     return data;
 }
 
