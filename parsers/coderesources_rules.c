@@ -90,18 +90,29 @@ static bool pattern_bounded(const char *p, size_t n)
     return intervals_bounded(p, n) && duplications_bounded(p, n);
 }
 
-sh_err sh_res_check_pattern(const char *pattern, size_t len, const char *part, int64_t index,
-                            sh_error *err)
+/* Checks the limits, then compiles into *re (the caller regfrees it on success). */
+static sh_err compile_pattern(const char *pattern, size_t len, const char *part, int64_t index,
+                              regex_t *re, sh_error *err)
 {
     if (sh_pv_bytes(pattern, len, SH_MAX_RES_REGEX_LEN, false, NULL, NULL) != SH_PV_OK ||
         !pattern_bounded(pattern, len))
         return sh_fail_value(err, SH_E_RES_RULE_REGEX_LIMIT, part, index, 0, len);
-    regex_t re;
-    int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+    if (rc == REG_ESPACE)
+        return sh_fail(err, SH_E_NO_MEMORY, part, index, 0);
     if (rc != 0)
         return sh_fail_value(err, SH_E_RES_RULE_BAD_REGEX, part, index, 0, (uint64_t)rc);
-    regfree(&re);
     return SH_E_OK;
+}
+
+sh_err sh_res_check_pattern(const char *pattern, size_t len, const char *part, int64_t index,
+                            sh_error *err)
+{
+    regex_t re;
+    sh_err e = compile_pattern(pattern, len, part, index, &re, err);
+    if (e == SH_E_OK)
+        regfree(&re);
+    return e;
 }
 
 /* ---- one rule ---- */
@@ -341,9 +352,7 @@ sh_err sh_res_matcher_init(sh_res_matcher *m, const sh_res_rules *rules, const s
     for (size_t i = 0; i < rules->count; i++) {
         const sh_res_rule *r = &rules->items[i];
         /* rules built by hand skip the parser: check them the same way */
-        sh_err e = sh_res_check_pattern(r->pattern, r->pattern_len, "rules", (int64_t)i, err);
-        if (e == SH_E_OK && regcomp(&m->re[i], r->pattern, REG_EXTENDED | REG_NOSUB) != 0)
-            e = sh_fail(err, SH_E_NO_MEMORY, "rules", (int64_t)i, 0); /* passed just before */
+        sh_err e = compile_pattern(r->pattern, r->pattern_len, "rules", (int64_t)i, &m->re[i], err);
         if (e != SH_E_OK) {
             sh_res_matcher_free(m);
             return e;
