@@ -76,8 +76,8 @@ static const char *const notary_effects[] = {"unchanged", "resubmitted", "revoke
 static bool write_case(void *arg, const sh_case *c)
 {
     broken_state *s = arg;
-    sh_regress_result r;
-    if (!sh_regress_judge(s->set, c, &r, s->why, sizeof s->why))
+    char *notary_list = sh_regress_notary_list(s->set, c, s->why, sizeof s->why);
+    if (!notary_list)
         return false;
     char dir[1024], path[1280], why[256];
     snprintf(dir, sizeof dir, "%s/%s", s->tmp, c->name);
@@ -85,16 +85,16 @@ static bool write_case(void *arg, const sh_case *c)
     snprintf(path, sizeof path, "%s/%s", dir, c->base->app_dir);
     ok = ok && sh_bundle_write_dir(c->bundle, path, false, why, sizeof why) == SH_DISK_OK;
     snprintf(path, sizeof path, "%s/notarized.txt", dir);
-    ok = ok && sh_write_file_atomic(path, (const uint8_t *)r.notary_list, strlen(r.notary_list),
-                                    false, why, sizeof why) == SH_DISK_OK;
+    ok = ok && sh_write_file_new(path, (const uint8_t *)notary_list, strlen(notary_list), why,
+                                 sizeof why) == SH_DISK_OK;
     uint8_t *packed = NULL;
     size_t packed_len = 0;
     sh_error err = {0};
     snprintf(path, sizeof path, "%s/packed/%s.shbundle", s->tmp, c->name);
     ok = ok && sh_bundle_pack(c->bundle, &packed, &packed_len, &err) == SH_E_OK &&
-         sh_write_file_atomic(path, packed, packed_len, false, why, sizeof why) == SH_DISK_OK;
+         sh_write_file_new(path, packed, packed_len, why, sizeof why) == SH_DISK_OK;
     sh_free(c->bundle->alloc, packed);
-    free(r.notary_list);
+    free(notary_list);
     if (!ok) {
         snprintf(s->why, sizeof s->why, "%.120s: %.190s", c->name, why[0] ? why : strerror(errno));
         return false;
@@ -108,7 +108,7 @@ static bool write_case(void *arg, const sh_case *c)
     sh_json_kv_string(j, "situation", c->situation);
     sh_json_kv_string(j, "category", sh_fx_category_name(c->spec->category));
     sh_json_kv_string(j, "variant", sh_fx_variant_name(c->spec->variant));
-    sh_json_kv_string(j, "policy", r.policy);
+    sh_json_kv_string(j, "policy", sh_regress_policy_name(c));
     snprintf(path, sizeof path, "%s/%s", c->name, c->base->app_dir);
     sh_json_kv_string(j, "path", path);
     snprintf(path, sizeof path, "packed/%s.shbundle", c->name);

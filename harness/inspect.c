@@ -61,30 +61,84 @@ static void decode_entitlements(const sh_signature *sig, sh_entitlements_check *
     }
 }
 
+/* What verifying a slice's CMS gives; a pure function of the slice's BlobWrapper, its
+ * CodeDirectories, the time and the anchors (the memo's key). */
+typedef struct cms_outcome {
+    bool parsed;
+    sh_err result;
+    sh_error err;
+    sh_cms_report report;
+} cms_outcome;
+
 /* An absent or empty BlobWrapper parses as ad hoc; sh_cms_verify then says whether the
  * CodeDirectory agrees (a non-ad-hoc CodeDirectory without a CMS fails its presence stage). */
+static void compute_cms(const sh_blob_entry *wrapper, const sh_cms_code *code,
+                        const sh_inspect_options *opt, cms_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    sh_cms cms;
+    if (wrapper)
+        out->result = sh_cms_parse_wrapper(&wrapper->blob, &cms, &out->err);
+    else {
+        sh_cursor empty = sh_cursor_make(NULL, 0);
+        out->result = sh_cms_parse(&empty, &cms, &out->err);
+    }
+    out->parsed = out->result == SH_E_OK;
+    if (out->parsed) {
+        sh_cms_options options = {opt->now, opt->trust, false};
+        out->result = sh_cms_verify(&cms, code, &options, &out->report, &out->err);
+    }
+    sh_cms_free(&cms);
+}
+
+static bool cms_key(const sh_blob_entry *wrapper, const sh_cms_code *code,
+                    const sh_inspect_options *opt, uint8_t key[SH_VERIFY_MEMO_KEY_LEN])
+{
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "code CMS/1");
+    sh_memo_key_u64(&k, wrapper != NULL);
+    if (wrapper) {
+        sh_memo_key_u64(&k, wrapper->blob.base);
+        sh_memo_key_bytes(&k, wrapper->blob.p, wrapper->blob.len);
+    }
+    sh_memo_key_u64(&k, code->ncds);
+    sh_memo_key_u64(&k, code->best);
+    for (uint32_t i = 0; i < code->ncds; i++) {
+        sh_memo_key_u64(&k, code->cds[i].blob.base);
+        sh_memo_key_bytes(&k, code->cds[i].blob.p, code->cds[i].blob.len);
+    }
+    sh_memo_key_u64(&k, (uint64_t)opt->now);
+    sh_memo_key_trust(&k, &opt->trust);
+    return sh_memo_key_end(&k, key);
+}
+
 static void verify_cms(const sh_signature *sig, const sh_inspect_options *opt,
                        sh_slice_check *check, int *exit_code)
 {
     const sh_blob_entry *wrapper = sh_signature_cms(sig);
-    sh_cms cms;
-    if (wrapper)
-        check->cms_result = sh_cms_parse_wrapper(&wrapper->blob, &cms, &check->cms_err);
-    else {
-        sh_cursor empty = sh_cursor_make(NULL, 0);
-        check->cms_result = sh_cms_parse(&empty, &cms, &check->cms_err);
-    }
-    if (check->cms_result != SH_E_OK) {
-        sh_cms_free(&cms);
-        worsen(exit_code, check->cms_result, SH_EXIT_MALFORMED);
-        return;
-    }
-    sh_cms_options options = {opt->now, opt->trust, false};
     sh_cms_code code = sh_cms_code_of(sig);
-    check->cms_result = sh_cms_verify(&cms, &code, &options, &check->cms, &check->cms_err);
-    sh_cms_free(&cms);
-    if (check->cms_result != SH_E_OK)
-        worsen(exit_code, check->cms_result, SH_EXIT_INVALID);
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    bool keyed = opt->memo && cms_key(wrapper, &code, opt, key);
+    const cms_outcome *known = keyed ? sh_verify_memo_get(opt->memo, key) : NULL;
+    cms_outcome o;
+    if (known)
+        o = *known;
+    else {
+        compute_cms(wrapper, &code, opt, &o);
+        /* running out of memory is not a property of the input */
+        cms_outcome *copy = keyed && o.result != SH_E_NO_MEMORY ? malloc(sizeof *copy) : NULL;
+        if (copy) {
+            *copy = o;
+            if (!sh_verify_memo_put(opt->memo, key, copy, free))
+                free(copy);
+        }
+    }
+    check->cms_result = o.result;
+    check->cms_err = o.err;
+    if (o.parsed)
+        check->cms = o.report;
+    if (o.result != SH_E_OK)
+        worsen(exit_code, o.result, o.parsed ? SH_EXIT_INVALID : SH_EXIT_MALFORMED);
 }
 
 static void check_slice(const sh_macho_slice *slice, const sh_inspect_options *opt,

@@ -11,6 +11,7 @@
 #include "entitlements.h"
 #include "macho.h"
 #include "signature.h"
+#include "verify_memo.h"
 
 /* Exit codes of `sigharness inspect` (documented in README and --help). */
 enum {
@@ -67,6 +68,7 @@ typedef struct sh_inspect_options {
     bool entitlements; /* --entitlements: print them as an XML plist (JSON always carries it) */
     int64_t now;       /* verification time of last resort, seconds since 1970 (--now) */
     sh_trust trust;    /* roots trusted besides the pinned Apple Root CA (--root) */
+    sh_verify_memo *memo; /* CMS verifications already made (NULL: none kept) */
 } sh_inspect_options;
 
 typedef struct sh_inspection {

@@ -7,8 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pki.h"
-#include "readfile.h"
 
 static double seconds_now(void)
 {
@@ -17,42 +15,36 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void sh_regress_env_free(sh_regress_env *env)
-{
-    free(env->root_der);
-    sh_notary_list_free(&env->list);
-    memset(env, 0, sizeof *env);
-}
+/* The verdict options for a case: the test root (decoded once, in the set's keyring) is the only
+ * caller anchor, the notary list is the case's. */
+typedef struct regress_env {
+    sh_verdict_options opt;
+    X509 *root;
+    sh_notary_list list;
+} regress_env;
 
-bool sh_regress_env_init(sh_regress_env *env, const char *pki_dir, bool development,
-                         const char *location, const char *notary_text, size_t notary_len,
-                         char *why, size_t why_size)
+static bool regress_env_init(regress_env *env, const sh_case_set *set, const sh_case *c,
+                             const char *notary_text, size_t notary_len, char *why,
+                             size_t why_size)
 {
     memset(env, 0, sizeof *env);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/root.cert.der", pki_dir ? pki_dir : sh_pki_default_dir());
-    const char *read_why = NULL;
-    if (sh_read_file(path, &env->root_der, &env->root_len, &read_why) != SH_E_OK) {
-        snprintf(why, why_size, "%s: %s", path, read_why ? read_why : "cannot read");
-        return false;
-    }
     sh_error err = {0};
     if (sh_notary_list_parse((const uint8_t *)notary_text, notary_len, NULL, &env->list, &err) !=
         SH_E_OK) {
         snprintf(why, why_size, "notary list: line %lld", (long long)err.index);
-        sh_regress_env_free(env);
         return false;
     }
-    env->root_view = sh_cursor_make(env->root_der, env->root_len);
+    env->root = set->keys.count ? set->keys.ids[0].root : NULL;
     sh_verdict_options_init(&env->opt);
-    env->opt.policy = development ? SH_POLICY_DEVELOPMENT : SH_POLICY_DISTRIBUTION;
-    env->opt.location = location && location[0] ? location : NULL;
+    env->opt.policy = c->development ? SH_POLICY_DEVELOPMENT : SH_POLICY_DISTRIBUTION;
+    env->opt.location = c->effects.location[0] ? c->effects.location : NULL;
     env->opt.now = SH_REGRESS_NOW;
-    env->opt.trust.anchor_der = &env->root_view;
-    env->opt.trust.n_anchor_der = 1;
+    env->opt.trust.anchor_x509 = &env->root;
+    env->opt.trust.n_anchor_x509 = env->root ? 1 : 0;
     env->opt.trusted_root_is_apple = true;
     env->opt.notarized = &env->list;
     env->opt.udid = SH_FX_DEVICE_UDID;
+    env->opt.memo = set->memo;
     return true;
 }
 
@@ -164,21 +156,61 @@ static char *add_codes(char *text, size_t *len, const sh_verdict *v)
     return text;
 }
 
-static bool run_verdict(const sh_case *c, const char *text, size_t len, sh_verdict *v, char *why,
-                        size_t why_size)
+static bool run_verdict(const sh_case_set *set, const sh_case *c, const char *text, size_t len,
+                        sh_verdict *v, char *why, size_t why_size)
 {
-    sh_regress_env env;
-    if (!sh_regress_env_init(&env, NULL, c->development, c->effects.location, text, len, why,
-                             why_size))
+    regress_env env;
+    if (!regress_env_init(&env, set, c, text, len, why, why_size))
         return false;
     sh_err rc = sh_verdict_run(c->bundle, &env.opt, v);
-    sh_regress_env_free(&env);
+    sh_notary_list_free(&env.list);
     if (rc != SH_E_OK) {
         snprintf(why, why_size, "%s: the verdict engine ran out of memory", c->name);
         sh_verdict_free(v);
         return false;
     }
     return true;
+}
+
+/* The notary list case c is judged with: the set's, minus revoked cdhashes, plus the case's own
+ * when it was resubmitted and the notary service accepts it (a verdict decides that).  When that
+ * verdict already is the case's final one (rejected: the list stays), *judged is set and *v holds
+ * it. */
+static char *case_notary_list(const sh_case_set *set, const sh_case *c, size_t *len, sh_verdict *v,
+                              bool *judged, char *why, size_t why_size)
+{
+    *judged = false;
+    char *text = notary_text(set, c, len);
+    if (!text) {
+        snprintf(why, why_size, "out of memory");
+        return NULL;
+    }
+    if (c->effects.notary != SH_NOTARY_RESUBMIT || c->development)
+        return text;
+    if (!run_verdict(set, c, text, *len, v, why, why_size)) {
+        free(text);
+        return NULL;
+    }
+    if (v->nnotary > 0) {
+        *judged = true;
+        return text;
+    }
+    text = add_codes(text, len, v);
+    sh_verdict_free(v);
+    if (!text)
+        snprintf(why, why_size, "out of memory");
+    return text;
+}
+
+char *sh_regress_notary_list(const sh_case_set *set, const sh_case *c, char *why, size_t why_size)
+{
+    size_t len;
+    sh_verdict v;
+    bool judged;
+    char *text = case_notary_list(set, c, &len, &v, &judged, why, why_size);
+    if (judged)
+        sh_verdict_free(&v);
+    return text;
 }
 
 bool sh_regress_judge(const sh_case_set *set, const sh_case *c, sh_regress_result *out,
@@ -190,23 +222,15 @@ bool sh_regress_judge(const sh_case_set *set, const sh_case *c, sh_regress_resul
     snprintf(out->mutator, sizeof out->mutator, "%s", c->mutator);
     snprintf(out->base, sizeof out->base, "%s", c->spec->name);
     snprintf(out->category, sizeof out->category, "%s", sh_fx_category_name(c->spec->category));
-    out->policy = c->development ? "development" : "distribution";
+    out->policy = sh_regress_policy_name(c);
     out->expected = c->expected;
     size_t len;
-    char *text = notary_text(set, c, &len);
-    if (!text) {
-        snprintf(why, why_size, "out of memory");
-        return false;
-    }
     sh_verdict v;
-    bool ok = run_verdict(c, text, len, &v, why, why_size);
-    if (ok && c->effects.notary == SH_NOTARY_RESUBMIT && v.nnotary == 0 && !c->development) {
-        /* The notary service accepts the resubmitted bundle: judge it notarised. */
-        text = add_codes(text, &len, &v);
-        sh_verdict_free(&v);
-        ok = text && run_verdict(c, text, len, &v, why, why_size);
-    }
-    if (!ok) {
+    bool judged;
+    char *text = case_notary_list(set, c, &len, &v, &judged, why, why_size);
+    if (!text)
+        return false;
+    if (!judged && !run_verdict(set, c, text, len, &v, why, why_size)) {
         free(text);
         return false;
     }
@@ -216,6 +240,11 @@ bool sh_regress_judge(const sh_case_set *set, const sh_case *c, sh_regress_resul
     sh_verdict_free(&v);
     out->seconds = seconds_now() - start;
     return true;
+}
+
+const char *sh_regress_policy_name(const sh_case *c)
+{
+    return c->development ? "development" : "distribution";
 }
 
 typedef struct run_state {

@@ -53,6 +53,11 @@ typedef struct sh_regress_report {
     double seconds;
 } sh_regress_report;
 
+/* The notary list (text) case c is judged with; malloc'd, NULL with why on failure.  Needs a
+ * verdict only for a resubmitted Developer ID case. */
+char *sh_regress_notary_list(const sh_case_set *set, const sh_case *c, char *why, size_t why_size);
+/* "distribution" or "development": the policy case c is judged under. */
+const char *sh_regress_policy_name(const sh_case *c);
 /* Judges one mutated bundle (the notary list text is the set's; the case's effects apply). */
 bool sh_regress_judge(const sh_case_set *set, const sh_case *c, sh_regress_result *out,
                       char *why, size_t why_size);
@@ -71,18 +76,5 @@ void sh_regress_print_junit(const sh_regress_report *r, FILE *out);
  * manifest): activation_ok, sysext (+ name), errsec (+ name), static_errsec, app_killed, notary,
  * launch. */
 void sh_expectation_print_json(sh_json *j, const char *key, const sh_expectation *e);
-
-/* The verdict options regress uses for a case (trust: the test root from pki_dir). */
-typedef struct sh_regress_env {
-    sh_verdict_options opt;
-    uint8_t *root_der;
-    size_t root_len;
-    sh_cursor root_view;
-    sh_notary_list list;
-} sh_regress_env;
-bool sh_regress_env_init(sh_regress_env *env, const char *pki_dir, bool development,
-                         const char *location, const char *notary_text, size_t notary_len,
-                         char *why, size_t why_size);
-void sh_regress_env_free(sh_regress_env *env);
 
 #endif

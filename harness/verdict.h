@@ -26,6 +26,7 @@
 #include "cert.h"
 #include "errors.h"
 #include "notary_list.h"
+#include "verify_memo.h"
 
 #define SH_VERDICT_JSON_SCHEMA "sigharness.verdict/1"
 
@@ -84,6 +85,8 @@ typedef struct sh_verdict_options {
     const sh_notary_list *notarized; /* notarised cdhashes besides stapled tickets; NULL none */
     const char *udid;      /* this Mac's provisioning UDID for development profiles; NULL skip */
     const sh_allocator *alloc;
+    sh_verify_memo *memo;  /* CMS and profile verifications already made, for callers judging
+                              many bundles that share signatures (NULL: none kept) */
 } sh_verdict_options;
 
 void sh_verdict_options_init(sh_verdict_options *o);

@@ -228,7 +228,7 @@ void vd_check_code(vd_ctx *x, vd_code *c, const uint8_t *exe, size_t exe_len)
         return;
     }
     c->present = true;
-    sh_inspect_options io = {.now = x->o->now, .trust = x->o->trust};
+    sh_inspect_options io = {.now = x->o->now, .trust = x->o->trust, .memo = x->o->memo};
     sh_inspect_bytes(c->exe, exe, exe_len, &io, &c->insp);
     c->inspected = true;
     if (c->insp.parse_result != SH_E_OK) {

@@ -1,6 +1,7 @@
 /* Stage 4: the signed entitlements against the embedded provisioning profile (reference
  * section 6), what amfid checks before it lets the process run. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profile.h"
@@ -112,6 +113,56 @@ static void check_against(vd_ctx *x, const vd_code *c, const sh_profile *p, bool
     }
 }
 
+/* A profile parsed and verified: a pure function of its bytes, the time and the anchors. */
+typedef struct profile_outcome {
+    sh_err result;
+    sh_error err;
+    sh_profile profile;
+} profile_outcome;
+
+static void release_outcome(void *v)
+{
+    profile_outcome *o = v;
+    sh_profile_free(&o->profile);
+    free(o);
+}
+
+static bool profile_key(const vd_ctx *x, const sh_bundle_entry *e, uint8_t key[SH_VERIFY_MEMO_KEY_LEN])
+{
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "provisioning profile/1");
+    sh_memo_key_bytes(&k, e->data, e->len);
+    sh_memo_key_u64(&k, (uint64_t)x->o->now);
+    sh_memo_key_trust(&k, &x->o->trust);
+    return sh_memo_key_end(&k, key);
+}
+
+/* The outcome from the memo, or parsed into *scratch (then the caller frees scratch->profile),
+ * or parsed and handed to the memo. */
+static const profile_outcome *parse_profile(vd_ctx *x, const sh_bundle_entry *e,
+                                            profile_outcome *scratch)
+{
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    bool keyed = x->o->memo && profile_key(x, e, key);
+    const profile_outcome *known = keyed ? sh_verify_memo_get(x->o->memo, key) : NULL;
+    if (known)
+        return known;
+    profile_outcome *o = keyed ? calloc(1, sizeof *o) : NULL;
+    if (!o)
+        o = scratch;
+    memset(&o->err, 0, sizeof o->err);
+    sh_profile_options po = {.now = x->o->now, .trust = x->o->trust};
+    o->result = sh_profile_parse(e->data, e->len, x->o->alloc, &po, &o->profile, &o->err);
+    if (o == scratch)
+        return o;
+    /* running out of memory is not a property of the input */
+    if (o->result != SH_E_NO_MEMORY && sh_verify_memo_put(x->o->memo, key, o, release_outcome))
+        return o;
+    *scratch = *o;
+    free(o);
+    return scratch;
+}
+
 void vd_check_profile(vd_ctx *x, const vd_code *c)
 {
     if (!c->signed_any)
@@ -145,15 +196,14 @@ void vd_check_profile(vd_ctx *x, const vd_code *c)
         }
         return;
     }
-    sh_profile p;
-    sh_error err = {0};
-    sh_profile_options po = {.now = x->o->now, .trust = x->o->trust};
-    sh_err r = sh_profile_parse(e->data, e->len, x->o->alloc, &po, &p, &err);
-    if (r == SH_E_NO_MEMORY)
-        x->v->failure = r;
-    if (r != SH_E_OK)
-        profile_error(x, c, SH_RULE_PROFILE_INVALID, r, &err);
-    if (p.decoded)
-        check_against(x, c, &p, ne_reported);
-    sh_profile_free(&p);
+    profile_outcome scratch;
+    const profile_outcome *o = parse_profile(x, e, &scratch);
+    if (o->result == SH_E_NO_MEMORY)
+        x->v->failure = o->result;
+    if (o->result != SH_E_OK)
+        profile_error(x, c, SH_RULE_PROFILE_INVALID, o->result, &o->err);
+    if (o->profile.decoded)
+        check_against(x, c, &o->profile, ne_reported);
+    if (o == &scratch)
+        sh_profile_free(&scratch.profile);
 }

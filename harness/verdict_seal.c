@@ -3,6 +3,7 @@
  * modified, missing), nothing else may sit in _CodeSignature, and nested code must have the
  * cdhash the seal recorded. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coderesources.h"
@@ -201,6 +202,91 @@ static void walk(seal_ctx *s, const sh_coderesources *cr, const sh_res_matcher *
             check_nested(s, cr, contents, &nested[i]);
 }
 
+/* A CodeResources file parsed, with its rules2 (or the default rules) compiled: a pure function
+ * of the file's bytes, so kept in the memo when the caller gives one (the app's and the
+ * extension's seals recur across the bundles regress judges; compiling the rules is most of the
+ * cost). */
+typedef struct seal_rules {
+    sh_err result; /* the parse */
+    sh_error err;
+    bool defaults_failed; /* no rules2, and the default rules could not be made (no memory) */
+    sh_coderesources cr;
+    sh_res_rules defaults;
+    const sh_res_rules *rules; /* cr.rules2, or defaults when it has none */
+    sh_err matcher_result;
+    sh_error matcher_err;
+    sh_res_matcher m;
+} seal_rules;
+
+/* Builds in place: m points into *s. */
+static void seal_rules_build(const sh_allocator *alloc, const sh_bundle_entry *e, seal_rules *s)
+{
+    memset(s, 0, sizeof *s);
+    sh_cursor cur = sh_cursor_make(e->data, e->len);
+    s->result = sh_coderesources_parse(&cur, alloc, &s->cr, NULL, &s->err);
+    s->matcher_result = SH_E_NO_MEMORY;
+    if (s->result != SH_E_OK)
+        return;
+    s->rules = &s->cr.rules2;
+    if (!s->cr.rules2.present) {
+        sh_error ignored = {0};
+        s->defaults_failed = sh_res_default_rules2(alloc, &s->defaults, &ignored) != SH_E_OK;
+        s->rules = &s->defaults;
+        if (s->defaults_failed)
+            return;
+    }
+    s->matcher_result = sh_res_matcher_init(&s->m, s->rules, alloc, &s->matcher_err);
+}
+
+static void seal_rules_free(seal_rules *s)
+{
+    if (s->matcher_result == SH_E_OK)
+        sh_res_matcher_free(&s->m);
+    if (s->rules == &s->defaults && !s->defaults_failed)
+        sh_res_rules_free(s->cr.alloc, &s->defaults);
+    sh_coderesources_free(&s->cr);
+}
+
+static void release_seal_rules(void *v)
+{
+    seal_rules_free(v);
+    free(v);
+}
+
+static bool seal_rules_key(const sh_bundle_entry *e, uint8_t *key)
+{
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "CodeResources with matcher/1");
+    sh_memo_key_bytes(&k, e->data, e->len);
+    return sh_memo_key_end(&k, key);
+}
+
+/* The rules from the memo, or built (into *scratch, or on the heap and handed to the memo);
+ * *built is what the caller must free afterwards (NULL: nothing). */
+static const seal_rules *get_seal_rules(vd_ctx *x, const sh_bundle_entry *e, seal_rules *scratch,
+                                        seal_rules **built)
+{
+    *built = NULL;
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    bool keyed = x->o->memo && seal_rules_key(e, key);
+    const seal_rules *known = keyed ? sh_verify_memo_get(x->o->memo, key) : NULL;
+    if (known)
+        return known;
+    seal_rules *s = keyed ? calloc(1, sizeof *s) : NULL;
+    if (!s) {
+        seal_rules_build(x->o->alloc, e, scratch);
+        *built = scratch;
+        return scratch;
+    }
+    seal_rules_build(x->o->alloc, e, s);
+    /* running out of memory is not a property of the input */
+    bool storable = s->result != SH_E_NO_MEMORY && !s->defaults_failed &&
+                    (s->result != SH_E_OK || s->matcher_result != SH_E_NO_MEMORY);
+    if (!storable || !sh_verify_memo_put(x->o->memo, key, s, release_seal_rules))
+        *built = s;
+    return s;
+}
+
 void vd_check_seal(vd_ctx *x, vd_code *c, const vd_code *nested, size_t nnested)
 {
     if (!c->signed_any)
@@ -214,41 +300,29 @@ void vd_check_seal(vd_ctx *x, vd_code *c, const vd_code *nested, size_t nnested)
         vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, SH_E_OK, false, "%s is missing", path);
         return;
     }
-    sh_coderesources cr;
-    sh_error err = {0};
-    sh_cursor cur = sh_cursor_make(e->data, e->len);
-    sh_err r = sh_coderesources_parse(&cur, x->o->alloc, &cr, NULL, &err);
-    if (r != SH_E_OK) {
+    seal_rules scratch, *built;
+    const seal_rules *sr = get_seal_rules(x, e, &scratch, &built);
+    if (sr->defaults_failed) {
+        x->v->failure = SH_E_NO_MEMORY;
+    } else if (sr->result != SH_E_OK) {
         char msg[512];
-        sh_error_format(&err, msg, sizeof msg);
+        sh_error_format(&sr->err, msg, sizeof msg);
         c->signature_ok = false;
-        vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, r, false, "%s: %s", path, msg);
-        sh_coderesources_free(&cr);
-        return;
-    }
-    sh_res_rules defaults = {0};
-    const sh_res_rules *rules = &cr.rules2;
-    if (!cr.rules2.present) {
-        if (sh_res_default_rules2(x->o->alloc, &defaults, &err) != SH_E_OK) {
-            x->v->failure = SH_E_NO_MEMORY;
-            sh_coderesources_free(&cr);
-            return;
-        }
-        rules = &defaults;
-    }
-    sh_res_matcher m;
-    if (sh_res_matcher_init(&m, rules, x->o->alloc, &err) == SH_E_OK) {
+        vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, sr->result, false, "%s: %s", path, msg);
+    } else if (sr->matcher_result == SH_E_OK) {
         seal_ctx s = {x, c, 0, 0};
-        walk(&s, &cr, &m, contents, nested, nnested);
+        walk(&s, &sr->cr, &sr->m, contents, nested, nnested);
         if (s.dropped)
             vd_add(x, SH_RULE_RESOURCE_MODIFIED, c->root, SH_E_OK, true,
                    "%zu more resource-seal findings not listed", s.dropped);
-        sh_res_matcher_free(&m);
     } else {
         c->signature_ok = false;
-        vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, err.code, false, "rules2 do not compile");
+        vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, sr->matcher_err.code, false,
+               "rules2 do not compile");
     }
-    if (!cr.rules2.present)
-        sh_res_rules_free(x->o->alloc, &defaults);
-    sh_coderesources_free(&cr);
+    if (built) {
+        seal_rules_free(built);
+        if (built != &scratch)
+            free(built);
+    }
 }

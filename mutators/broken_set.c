@@ -12,6 +12,8 @@ void sh_case_set_free(sh_case_set *set)
     free(set->bases);
     free(set->notarized);
     sh_fx_spec_free(&set->spec);
+    sh_pki_keyring_free(&set->keys);
+    sh_verify_memo_free(set->memo);
     memset(set, 0, sizeof *set);
 }
 
@@ -51,6 +53,13 @@ bool sh_case_set_build(const sh_case_filter *f, sh_case_set *set, char *why, siz
         sh_case_set_free(set);
         return false;
     }
+    char pki_why[SH_PKI_WHY_MAX];
+    if (!sh_pki_keyring_load(&set->keys, f->pki_dir, pki_why, sizeof pki_why)) {
+        snprintf(why, why_size, "test PKI: %s", pki_why);
+        sh_case_set_free(set);
+        return false;
+    }
+    set->memo = sh_verify_memo_new();
     set->bases = calloc(set->spec.count ? set->spec.count : 1, sizeof *set->bases);
     set->notarized = calloc(1, 1);
     if (!set->bases || !set->notarized) {
@@ -82,8 +91,8 @@ bool sh_case_set_build(const sh_case_filter *f, sh_case_set *set, char *why, siz
  * Developer ID signatures): "valid under both policies it is built for". */
 #define DEVELOPMENT_POLICY_SUFFIX "--development-policy"
 
-static bool run_case(const sh_case_set *set, size_t i, const char *names, const sh_mutator *m,
-                     sh_case_fn fn, void *arg, char *why, size_t why_size)
+static bool run_case(const sh_case_set *set, size_t i, const sh_mut_ctx *probe, const char *names,
+                     const sh_mutator *m, sh_case_fn fn, void *arg, char *why, size_t why_size)
 {
     bool base_under_development = strcmp(names, DEVELOPMENT_POLICY_SUFFIX) == 0;
     if (base_under_development)
@@ -110,7 +119,7 @@ static bool run_case(const sh_case_set *set, size_t i, const char *names, const 
     bool ok = true;
     if (names[0]) {
         sh_mut_ctx ctx;
-        sh_mut_ctx_init(&ctx, &copy, SH_FX_SIGNING_TIME, NULL);
+        sh_mut_ctx_for_copy(&ctx, probe, &copy);
         ok = sh_mutate(&ctx, names, c.development, &c.expected);
         if (!ok)
             snprintf(why, why_size, "%s: %s", c.name, ctx.why);
@@ -137,7 +146,9 @@ bool sh_case_set_each(const sh_case_set *set, const sh_case_filter *f, sh_case_f
         if (!base_selected(f, spec))
             continue;
         sh_mut_ctx probe;
-        sh_mut_ctx_init(&probe, (sh_bundle *)&set->bases[i].bundle, SH_FX_SIGNING_TIME, NULL);
+        sh_mut_ctx_init(&probe, (sh_bundle *)&set->bases[i].bundle, SH_FX_SIGNING_TIME, f->pki_dir);
+        probe.keys = &set->keys;
+        probe.memo = set->memo;
         if (f->mutator) {
             /* One named mutation (possibly composed): applied where its first component fits. */
             char first[128];
@@ -151,18 +162,18 @@ bool sh_case_set_each(const sh_case_set *set, const sh_case_filter *f, sh_case_f
                 return false;
             }
             if (sh_mutator_fits(m, probe.fits) &&
-                !run_case(set, i, f->mutator, plus ? NULL : m, fn, arg, why, why_size))
+                !run_case(set, i, &probe, f->mutator, plus ? NULL : m, fn, arg, why, why_size))
                 return false;
             continue;
         }
-        if (!run_case(set, i, "", NULL, fn, arg, why, why_size))
+        if (!run_case(set, i, &probe, "", NULL, fn, arg, why, why_size))
             return false;
         if (spec->variant == SH_FX_DEVELOPER_ID && f->development != 0 &&
-            !run_case(set, i, DEVELOPMENT_POLICY_SUFFIX, NULL, fn, arg, why, why_size))
+            !run_case(set, i, &probe, DEVELOPMENT_POLICY_SUFFIX, NULL, fn, arg, why, why_size))
             return false;
         for (size_t k = 0; k < count; k++)
             if (sh_mutator_fits(&all[k], probe.fits) &&
-                !run_case(set, i, all[k].name, &all[k], fn, arg, why, why_size))
+                !run_case(set, i, &probe, all[k].name, &all[k], fn, arg, why, why_size))
                 return false;
     }
     return true;

@@ -10,6 +10,8 @@
 
 #include "fixture_build.h"
 #include "mutation.h"
+#include "pki_keyring.h"
+#include "verify_memo.h"
 
 typedef struct sh_case_filter {
     const char *mutator;  /* a name or "a+b"; NULL: every mutator (and the bases themselves) */
@@ -45,6 +47,8 @@ typedef struct sh_case_set {
     size_t nbases;
     char *notarized;       /* notary list text of every notarised base */
     size_t notarized_len;
+    sh_pki_keyring keys;   /* the test PKI, loaded once for every re-signing mutation */
+    sh_verify_memo *memo;  /* for judging the cases: they share most signatures (NULL: none) */
 } sh_case_set;
 
 /* Builds the bases the filter selects.  False with why on failure (set freed). */

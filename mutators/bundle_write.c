@@ -411,3 +411,23 @@ sh_disk_status sh_write_file_atomic(const char *path, const uint8_t *data, size_
     close(parent);
     return s;
 }
+
+sh_disk_status sh_write_file_new(const char *path, const uint8_t *data, size_t len, char *why,
+                                 size_t why_size)
+{
+    if (why && why_size)
+        why[0] = 0;
+    if (!path || (len && !data))
+        return say(why, why_size, SH_DISK_INVALID_ARGUMENT, path ? path : "(null)",
+                   "not a usable file name", 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return say(why, why_size, errno == EEXIST ? SH_DISK_EXISTS : SH_DISK_IO, path, "open",
+                   errno);
+    sh_disk_status s = SH_DISK_OK;
+    if (!write_all(fd, data, len))
+        s = say(why, why_size, SH_DISK_IO, path, "write", errno);
+    if (close(fd) != 0 && s == SH_DISK_OK)
+        s = say(why, why_size, SH_DISK_IO, path, "close", errno);
+    return s;
+}

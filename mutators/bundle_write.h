@@ -53,4 +53,11 @@ sh_disk_status sh_bundle_write_dir(const sh_bundle *b, const char *out_dir, bool
 sh_disk_status sh_write_file_atomic(const char *path, const uint8_t *data, size_t len, bool force,
                                     char *why, size_t why_size);
 
+/* Creates path (mode 0644), which must not exist (O_EXCL|O_NOFOLLOW: SH_DISK_EXISTS), and
+ * writes len bytes: for files inside a private temporary tree that is moved into place as a
+ * whole afterwards, so no temporary name and no fsync per file (a broken-bundle set holds
+ * thousands).  A failed write leaves a partial file for the caller's cleanup of the tree. */
+sh_disk_status sh_write_file_new(const char *path, const uint8_t *data, size_t len, char *why,
+                                 size_t why_size);
+
 #endif

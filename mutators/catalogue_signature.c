@@ -386,8 +386,8 @@ bool sh_mut_extension_cd_code_slots_short(sh_mut_ctx *ctx)
 /* ---- a CMS made again over edited CodeDirectories ---- */
 
 typedef struct remake {
-    sh_pki_identity id;
-    sh_pki_tsa tsa;
+    const sh_pki_identity *id;
+    const sh_pki_tsa *tsa;
     bool timestamp;
     const char *team; /* replacement CodeDirectory team ID (same length), NULL: keep */
     bool phantom_cd;  /* list one more CodeDirectory than the signature holds */
@@ -423,17 +423,17 @@ static bool remake_cms(sig_edit *e, void *arg)
     }
     sh_cms_sign_params p;
     memset(&p, 0, sizeof p);
-    p.signer = r->id.leaf;
-    p.key = r->id.key;
-    p.certs = r->id.chain;
+    p.signer = r->id->leaf;
+    p.key = r->id->key;
+    p.certs = r->id->chain;
     p.ncerts = 2;
     p.cds = cds;
     p.ncds = ncds;
     p.signing_time = e->ctx->signing_time;
     if (r->timestamp) {
-        p.tsa = r->tsa.cert;
-        p.tsa_key = r->tsa.key;
-        p.tsa_certs = &r->tsa.ca;
+        p.tsa = r->tsa->cert;
+        p.tsa_key = r->tsa->key;
+        p.tsa_certs = &r->tsa->ca;
         p.ntsa_certs = 1;
     }
     sh_bytebuf out;
@@ -456,14 +456,17 @@ static bool remake_extension_cms(sh_mut_ctx *ctx, const char *team, bool phantom
     r.team = team;
     r.phantom_cd = phantom_cd;
     r.timestamp = now.timestamp;
-    char why[SH_PKI_WHY_MAX];
-    bool ok = now.identity[0] != '\0' &&
-              sh_pki_load_identity(ctx->pki_dir, now.identity, &r.id, why, sizeof why) &&
-              (!r.timestamp || sh_pki_load_tsa(ctx->pki_dir, &r.tsa, why, sizeof why));
-    ok = ok ? edit_extension_signatures(ctx, remake_cms, &r)
-            : sig_fail(ctx, "cannot load the extension's signing identity");
-    sh_pki_identity_free(&r.id);
-    sh_pki_tsa_free(&r.tsa);
+    sh_pki_identity id_scratch;
+    sh_pki_tsa tsa_scratch;
+    memset(&id_scratch, 0, sizeof id_scratch);
+    memset(&tsa_scratch, 0, sizeof tsa_scratch);
+    r.id = now.identity[0] ? sh_mut_identity(ctx, now.identity, &id_scratch) : NULL;
+    r.tsa = r.id && r.timestamp ? sh_mut_tsa(ctx, &tsa_scratch) : NULL;
+    bool ok = r.id && (!r.timestamp || r.tsa)
+                  ? edit_extension_signatures(ctx, remake_cms, &r)
+                  : sig_fail(ctx, "cannot load the extension's signing identity");
+    sh_pki_identity_free(&id_scratch);
+    sh_pki_tsa_free(&tsa_scratch);
     sh_mut_signing_free(&now);
     return ok;
 }

@@ -104,16 +104,13 @@ bool sh_mut_profile_rewrite(sh_mut_ctx *ctx, const char *root, sh_mut_profile_ed
     if (!xml)
         return profile_fail(ctx, path, "cannot write the edited plist");
 
-    sh_pki_identity signer;
-    memset(&signer, 0, sizeof signer);
-    char why[SH_PKI_WHY_MAX];
-    ok = sh_pki_load_identity(ctx->pki_dir, "profile-signer", &signer, why, sizeof why);
-    if (!ok)
-        profile_fail(ctx, "profile-signer", why);
+    sh_pki_identity scratch;
+    const sh_pki_identity *signer = sh_mut_identity(ctx, "profile-signer", &scratch);
+    ok = signer != NULL;
     int der_len = 0;
-    unsigned char *der = ok ? wrap(&signer, xml, xml_len, ctx->signing_time, &der_len) : NULL;
+    unsigned char *der = ok ? wrap(signer, xml, xml_len, ctx->signing_time, &der_len) : NULL;
     plist_to_xml_free(xml);
-    sh_pki_identity_free(&signer);
+    sh_pki_identity_free(&scratch);
     if (ok && !der)
         ok = profile_fail(ctx, path, "cannot sign the profile");
     if (ok) {
@@ -128,14 +125,13 @@ bool sh_mut_profile_rewrite(sh_mut_ctx *ctx, const char *root, sh_mut_profile_ed
 
 bool sh_mut_profile_set_certificate(sh_mut_ctx *ctx, plist_t profile, const char *identity)
 {
-    sh_pki_identity id;
-    memset(&id, 0, sizeof id);
-    char why[SH_PKI_WHY_MAX];
-    if (!sh_pki_load_identity(ctx->pki_dir, identity, &id, why, sizeof why))
-        return profile_fail(ctx, identity, why);
+    sh_pki_identity scratch;
+    const sh_pki_identity *id = sh_mut_identity(ctx, identity, &scratch);
+    if (!id)
+        return false;
     unsigned char *der = NULL;
-    int len = i2d_X509(id.leaf, &der);
-    sh_pki_identity_free(&id);
+    int len = i2d_X509(id->leaf, &der);
+    sh_pki_identity_free(&scratch);
     if (len <= 0) {
         OPENSSL_free(der);
         return profile_fail(ctx, identity, "cannot encode its certificate");

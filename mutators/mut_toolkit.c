@@ -12,8 +12,10 @@
 #include "codedir.h"
 #include "macho.h"
 #include "pki.h"
+#include "pki_keyring.h"
 #include "plist_guard.h"
 #include "signature.h"
+#include "verify_memo.h"
 
 __attribute__((format(printf, 2, 3))) static bool mut_fail(sh_mut_ctx *ctx, const char *fmt, ...)
 {
@@ -133,6 +135,50 @@ static bool read_entitlements(const sh_signature *sig, plist_t *out)
     return true;
 }
 
+/* Who signed, as far as re-signing "as before" needs it; a pure function of the CMS bytes, so
+ * remembered in ctx->memo when there is one (decoding the certificates is most of the cost). */
+typedef struct signer_facts {
+    char identity[32];
+    bool timestamp;
+} signer_facts;
+
+static void parse_signer(const sh_blob_entry *w, signer_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    sh_cms cms;
+    sh_error err = {0};
+    memset(&cms, 0, sizeof cms);
+    if (sh_cms_parse_wrapper(&w->blob, &cms, &err) == SH_E_OK && !cms.adhoc) {
+        pick_identity(&cms, out->identity, sizeof out->identity);
+        out->timestamp = cms.has_timestamp;
+    }
+    sh_cms_free(&cms);
+}
+
+static void read_signer(sh_mut_ctx *ctx, const sh_blob_entry *w, sh_mut_signing *out)
+{
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "code signer identity/1");
+    sh_memo_key_bytes(&k, w->blob.p, w->blob.len);
+    bool keyed = sh_memo_key_end(&k, key) && ctx->memo;
+    const signer_facts *known = keyed ? sh_verify_memo_get(ctx->memo, key) : NULL;
+    signer_facts facts;
+    if (known)
+        facts = *known;
+    else {
+        parse_signer(w, &facts);
+        signer_facts *copy = keyed ? malloc(sizeof *copy) : NULL;
+        if (copy) {
+            *copy = facts;
+            if (!sh_verify_memo_put(ctx->memo, key, copy, free))
+                free(copy);
+        }
+    }
+    snprintf(out->identity, sizeof out->identity, "%s", facts.identity);
+    out->timestamp = facts.timestamp;
+}
+
 bool sh_mut_signing_read(sh_mut_ctx *ctx, const char *root, sh_mut_signing *out)
 {
     memset(out, 0, sizeof *out);
@@ -156,13 +202,8 @@ bool sh_mut_signing_read(sh_mut_ctx *ctx, const char *root, sh_mut_signing *out)
                  cd->identifier);
         out->runtime = (cd->flags & SH_CS_RUNTIME) != 0;
         const sh_blob_entry *w = sh_signature_cms(&sig);
-        sh_cms cms;
-        memset(&cms, 0, sizeof cms);
-        if (w && w->present && sh_cms_parse_wrapper(&w->blob, &cms, &err) == SH_E_OK && !cms.adhoc) {
-            pick_identity(&cms, out->identity, sizeof out->identity);
-            out->timestamp = cms.has_timestamp;
-        }
-        sh_cms_free(&cms);
+        if (w && w->present)
+            read_signer(ctx, w, out);
         ok = read_entitlements(&sig, &out->entitlements);
     }
     sh_macho_free(&f);
@@ -173,11 +214,29 @@ bool sh_mut_signing_read(sh_mut_ctx *ctx, const char *root, sh_mut_signing *out)
     return true;
 }
 
-static bool load_identity(sh_mut_ctx *ctx, const char *name, sh_pki_identity *id)
+const sh_pki_identity *sh_mut_identity(sh_mut_ctx *ctx, const char *name, sh_pki_identity *scratch)
 {
+    memset(scratch, 0, sizeof *scratch);
+    const sh_pki_identity *found = ctx->keys ? sh_pki_keyring_find(ctx->keys, name) : NULL;
+    if (found)
+        return found;
     char why[SH_PKI_WHY_MAX];
-    return sh_pki_load_identity(ctx->pki_dir, name, id, why, sizeof why) ||
-           mut_fail(ctx, "identity %s: %s", name, why);
+    if (sh_pki_load_identity(ctx->pki_dir, name, scratch, why, sizeof why))
+        return scratch;
+    mut_fail(ctx, "identity %s: %s", name, why);
+    return NULL;
+}
+
+const sh_pki_tsa *sh_mut_tsa(sh_mut_ctx *ctx, sh_pki_tsa *scratch)
+{
+    memset(scratch, 0, sizeof *scratch);
+    if (ctx->keys)
+        return &ctx->keys->tsa;
+    char why[SH_PKI_WHY_MAX];
+    if (sh_pki_load_tsa(ctx->pki_dir, scratch, why, sizeof why))
+        return scratch;
+    mut_fail(ctx, "timestamp authority: %s", why);
+    return NULL;
 }
 
 bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *o)
@@ -187,15 +246,14 @@ bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *
         return false;
     const char *identity = o && o->identity ? o->identity : now.identity;
     bool adhoc = !identity[0] || strcmp(identity, "-") == 0;
-    sh_pki_identity id;
-    sh_pki_tsa tsa;
-    memset(&id, 0, sizeof id);
-    memset(&tsa, 0, sizeof tsa);
+    sh_pki_identity id_scratch;
+    sh_pki_tsa tsa_scratch;
+    memset(&id_scratch, 0, sizeof id_scratch);
+    memset(&tsa_scratch, 0, sizeof tsa_scratch);
     bool timestamp = o && o->timestamp ? o->timestamp > 0 : now.timestamp;
-    char why[SH_PKI_WHY_MAX];
-    bool ok = adhoc || load_identity(ctx, identity, &id);
-    if (ok && timestamp && !adhoc && !sh_pki_load_tsa(ctx->pki_dir, &tsa, why, sizeof why))
-        ok = mut_fail(ctx, "timestamp authority: %s", why);
+    const sh_pki_identity *id = adhoc ? NULL : sh_mut_identity(ctx, identity, &id_scratch);
+    const sh_pki_tsa *tsa = timestamp && id ? sh_mut_tsa(ctx, &tsa_scratch) : NULL;
+    bool ok = adhoc || (id && (!timestamp || tsa));
 
     plist_t ents = o && o->entitlements ? o->entitlements : now.entitlements;
     if (o && o->no_entitlements)
@@ -208,8 +266,8 @@ bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *
     sh_bundle_sign_options so;
     sh_bundle_sign_options_init(&so);
     so.code.identifier = now.identifier[0] ? now.identifier : NULL;
-    so.code.identity = adhoc ? NULL : &id;
-    so.code.tsa = timestamp && !adhoc ? &tsa : NULL;
+    so.code.identity = id;
+    so.code.tsa = tsa;
     so.code.entitlements = (const uint8_t *)xml;
     so.code.entitlements_len = xml_len;
     so.code.runtime = o && o->runtime ? o->runtime > 0 : now.runtime;
@@ -220,8 +278,8 @@ bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *
         ok = mut_fail(ctx, "re-signing %s: %s", root[0] ? root : "the app", r.message);
     if (xml)
         free(xml);
-    sh_pki_identity_free(&id);
-    sh_pki_tsa_free(&tsa);
+    sh_pki_identity_free(&id_scratch);
+    sh_pki_tsa_free(&tsa_scratch);
     sh_mut_signing_free(&now);
     return ok;
 }

@@ -10,6 +10,7 @@
 #include <plist/plist.h>
 
 #include "mutation.h"
+#include "pki.h"
 
 /* True when the bundle has a system extension; otherwise false with ctx->why set. */
 bool sh_mut_need_extension(sh_mut_ctx *ctx);
@@ -39,6 +40,12 @@ typedef struct sh_mut_signing {
 } sh_mut_signing;
 bool sh_mut_signing_read(sh_mut_ctx *ctx, const char *root, sh_mut_signing *out);
 void sh_mut_signing_free(sh_mut_signing *s);
+
+/* The test-PKI identity `name` (file base or CN) and the timestamp authority: from ctx->keys when
+ * set, else loaded into *scratch.  The caller frees *scratch either way (it may stay zeroed).
+ * NULL with ctx->why set. */
+const sh_pki_identity *sh_mut_identity(sh_mut_ctx *ctx, const char *name, sh_pki_identity *scratch);
+const sh_pki_tsa *sh_mut_tsa(sh_mut_ctx *ctx, sh_pki_tsa *scratch);
 
 /* Overrides for a re-signing; fields left at their zero value keep what the bundle had. */
 typedef struct sh_mut_resign {

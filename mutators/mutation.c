@@ -95,6 +95,14 @@ bool sh_mut_ctx_init(sh_mut_ctx *ctx, sh_bundle *b, int64_t signing_time, const 
     return true;
 }
 
+void sh_mut_ctx_for_copy(sh_mut_ctx *ctx, const sh_mut_ctx *of, sh_bundle *copy)
+{
+    *ctx = *of;
+    ctx->bundle = copy;
+    memset(&ctx->effects, 0, sizeof ctx->effects);
+    ctx->why[0] = '\0';
+}
+
 bool sh_mutate(sh_mut_ctx *ctx, const char *names, bool development, sh_expectation *expected)
 {
     char list[SH_MAX_MUT_COMPOSE * 64];

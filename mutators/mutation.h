@@ -72,6 +72,8 @@ typedef struct sh_mut_ctx {
     unsigned fits;         /* SH_FIT_* bits of this bundle (sh_mut_classify) */
     char extension[SH_MAX_BUNDLE_PATH + 1]; /* root of the first system extension ("" none) */
     const char *pki_dir;   /* NULL: corpus/pki */
+    const struct sh_pki_keyring *keys; /* loaded identities (NULL: loaded from pki_dir each time) */
+    struct sh_verify_memo *memo;       /* who signed which CMS, remembered (NULL: none) */
     int64_t signing_time;  /* for re-signing (deterministic output) */
     sh_mut_effects effects;
     char why[256];         /* why a mutator could not apply */
@@ -101,6 +103,8 @@ bool sh_mutator_fits(const sh_mutator *m, unsigned fits);
 /* Finds the extension and the base's category and variant (from the extension's Info.plist and
  * the app's signing certificate kind). */
 bool sh_mut_ctx_init(sh_mut_ctx *ctx, sh_bundle *b, int64_t signing_time, const char *pki_dir);
+/* A context for copy, a copy of the bundle `of` describes (what sh_mut_ctx_init learned is kept). */
+void sh_mut_ctx_for_copy(sh_mut_ctx *ctx, const sh_mut_ctx *of, sh_bundle *copy);
 
 #define SH_MAX_MUT_COMPOSE 8u /* mutators in one "a+b+..." */
 

@@ -796,6 +796,38 @@ static void test_write_file_atomic(void **state)
     assert_no_temporaries(f->base);
 }
 
+/* Inside a private tree: create-only, never through a symlink, no temporary name. */
+static void test_write_file_new(void **state)
+{
+    fixture *f = *state;
+    char path[192], link[192], buf[64], why[256];
+    snprintf(path, sizeof path, "%s/new.txt", f->base);
+    assert_int_equal(sh_write_file_new(path, (const uint8_t *)"one", 3, why, sizeof why),
+                     SH_DISK_OK);
+    read_text(path, buf, sizeof buf);
+    assert_string_equal(buf, "one");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(sh_write_file_new(path, (const uint8_t *)"two", 3, why, sizeof why),
+                     SH_DISK_EXISTS);
+    read_text(path, buf, sizeof buf);
+    assert_string_equal(buf, "one");
+
+    snprintf(link, sizeof link, "%s/link.txt", f->base);
+    snprintf(f->path, sizeof f->path, "%s/secret", f->outside);
+    assert_int_equal(symlink(f->path, link), 0);
+    assert_int_not_equal(sh_write_file_new(link, (const uint8_t *)"x", 1, why, sizeof why),
+                         SH_DISK_OK);
+    read_text(f->path, buf, sizeof buf);
+    assert_string_equal(buf, SECRET);
+    assert_int_equal(sh_write_file_new(NULL, NULL, 0, why, sizeof why), SH_DISK_INVALID_ARGUMENT);
+    snprintf(path, sizeof path, "%s/no-such-dir/x", f->base);
+    assert_int_equal(sh_write_file_new(path, (const uint8_t *)"x", 1, why, sizeof why), SH_DISK_IO);
+    assert_non_null(strstr(why, "no-such-dir"));
+    assert_no_temporaries(f->base);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -839,6 +871,7 @@ int main(void)
         T(test_write_efbig_new),
         T(test_write_efbig_force_keeps_old),
         T(test_write_file_atomic),
+        T(test_write_file_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

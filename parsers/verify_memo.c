@@ -1,0 +1,129 @@
+/* The verification memo (verify_memo.h): an open-addressing table of SHA-256 keys. */
+#include "verify_memo.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+typedef struct memo_slot {
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    void *value; /* NULL: empty */
+    void (*release)(void *);
+} memo_slot;
+
+/* Twice the entries, a power of two: probes stay short. */
+#define MEMO_SLOTS (2u * SH_MAX_VERIFY_MEMO_ENTRIES)
+
+struct sh_verify_memo {
+    pthread_mutex_t lock;
+    memo_slot *slots;
+    size_t count;
+};
+
+sh_verify_memo *sh_verify_memo_new(void)
+{
+    sh_verify_memo *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->slots = calloc(MEMO_SLOTS, sizeof *m->slots);
+    if (!m->slots || pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m->slots);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void sh_verify_memo_free(sh_verify_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < MEMO_SLOTS; i++)
+        if (m->slots[i].value)
+            m->slots[i].release(m->slots[i].value);
+    pthread_mutex_destroy(&m->lock);
+    free(m->slots);
+    free(m);
+}
+
+/* The slot holding key, or the empty slot where it would go (the table is never full). */
+static memo_slot *find(sh_verify_memo *m, const uint8_t *key)
+{
+    size_t i = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) & (MEMO_SLOTS - 1);
+    while (m->slots[i].value && memcmp(m->slots[i].key, key, SH_VERIFY_MEMO_KEY_LEN) != 0)
+        i = (i + 1) & (MEMO_SLOTS - 1);
+    return &m->slots[i];
+}
+
+const void *sh_verify_memo_get(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN])
+{
+    pthread_mutex_lock(&m->lock);
+    const void *value = find(m, key)->value;
+    pthread_mutex_unlock(&m->lock);
+    return value;
+}
+
+bool sh_verify_memo_put(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN], void *value,
+                        void (*release)(void *))
+{
+    pthread_mutex_lock(&m->lock);
+    memo_slot *s = find(m, key);
+    bool stored = !s->value && m->count < SH_MAX_VERIFY_MEMO_ENTRIES;
+    if (stored) {
+        memcpy(s->key, key, SH_VERIFY_MEMO_KEY_LEN);
+        s->value = value;
+        s->release = release;
+        m->count++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return stored;
+}
+
+void sh_memo_key_begin(sh_memo_key *k, const char *tag)
+{
+    k->md = EVP_MD_CTX_new();
+    k->ok = k->md && EVP_DigestInit_ex(k->md, EVP_sha256(), NULL) == 1;
+    sh_memo_key_bytes(k, (const uint8_t *)tag, strlen(tag));
+}
+
+void sh_memo_key_u64(sh_memo_key *k, uint64_t v)
+{
+    uint8_t le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(v >> (8 * i));
+    k->ok = k->ok && EVP_DigestUpdate(k->md, le, sizeof le) == 1;
+}
+
+void sh_memo_key_bytes(sh_memo_key *k, const uint8_t *p, size_t len)
+{
+    sh_memo_key_u64(k, len);
+    k->ok = k->ok && (len == 0 || EVP_DigestUpdate(k->md, p, len) == 1);
+}
+
+void sh_memo_key_trust(sh_memo_key *k, const sh_trust *trust)
+{
+    size_t nder = trust ? trust->n_anchor_der : 0, nx509 = trust ? trust->n_anchor_x509 : 0;
+    sh_memo_key_u64(k, nder);
+    for (size_t i = 0; i < nder; i++)
+        sh_memo_key_bytes(k, trust->anchor_der[i].p, trust->anchor_der[i].len);
+    sh_memo_key_u64(k, nx509);
+    for (size_t i = 0; i < nx509 && k->ok; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(trust->anchor_x509[i], &der);
+        k->ok = len > 0;
+        if (k->ok)
+            sh_memo_key_bytes(k, der, (size_t)len);
+        OPENSSL_free(der);
+    }
+}
+
+bool sh_memo_key_end(sh_memo_key *k, uint8_t out[SH_VERIFY_MEMO_KEY_LEN])
+{
+    unsigned int len = 0;
+    bool ok = k->ok && EVP_DigestFinal_ex(k->md, out, &len) == 1 && len == SH_VERIFY_MEMO_KEY_LEN;
+    EVP_MD_CTX_free(k->md);
+    k->md = NULL;
+    return ok;
+}
