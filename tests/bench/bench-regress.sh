@@ -5,13 +5,14 @@
 # packed copies included), each pinned to one core, best of RUNS.  Reference measured in the same
 # run: `sigharness fixtures base` (building and signing the base bundles alone), so the figures
 # also read as "regress costs N times building the bases".  Usage: bench-regress.sh SIGHARNESS [RUNS]
+# (BENCH_CPU=N pins to core N instead of 0, for a machine where core 0 is busy).
 set -euo pipefail
 sigharness=$1
 runs=${2:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-regress.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 pin=()
-command -v taskset >/dev/null && pin=(taskset -c 0)
+command -v taskset >/dev/null && pin=(taskset -c "${BENCH_CPU:-0}")
 
 # Every run writes a directory of its own, removed only at the end: on ext4, creating thousands
 # of files right after deleting thousands costs several seconds of kernel time (inode allocation
