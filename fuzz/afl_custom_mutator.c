@@ -15,11 +15,14 @@
 #include <string.h>
 
 #include "fuzz_mutator.h"
+#include "pki_keyring.h"
 
 typedef struct afl_mutator {
     sh_fm_rng rng;
     sh_pki_identity developer_id, development;
     sh_pki_tsa tsa;
+    sh_pki_keyring keys; /* every identity, for the bundle actions */
+    bool have_keys;
     sh_fm_signers signers;
     sh_fm_config config;
     unsigned fuzz_count;
@@ -54,6 +57,9 @@ void *afl_custom_init(void *afl, unsigned int seed)
     m->rng.state = seed;
     sh_fm_config_init(&m->config);
     m->config.byte_percent = env_unsigned("SH_FM_BYTE_PERCENT", m->config.byte_percent, 100);
+    /* Crossover is chosen here (10% of calls), not by the engine: a declined one would only hand
+     * the input back unchanged. */
+    m->config.bundle_cross_percent = 100;
     m->fuzz_count = env_unsigned("SH_FM_AFL_COUNT", 64, 1u << 20);
     char why[SH_PKI_WHY_MAX];
     if (sh_pki_load_identity(NULL, "devid-team1", &m->developer_id, why, sizeof why))
@@ -64,6 +70,9 @@ void *afl_custom_init(void *afl, unsigned int seed)
         m->signers.development = &m->development;
     if (sh_pki_load_tsa(NULL, &m->tsa, why, sizeof why))
         m->signers.tsa = &m->tsa;
+    m->have_keys = sh_pki_keyring_load(&m->keys, NULL, why, sizeof why);
+    if (m->have_keys)
+        m->signers.keys = &m->keys;
     m->config.signers = &m->signers;
     strcpy(m->describe, "sh-init");
     return m;
@@ -129,6 +138,8 @@ void afl_custom_deinit(void *data)
     sh_pki_identity_free(&m->developer_id);
     sh_pki_identity_free(&m->development);
     sh_pki_tsa_free(&m->tsa);
+    if (m->have_keys)
+        sh_pki_keyring_free(&m->keys);
     free(m->out);
     free(m);
 }

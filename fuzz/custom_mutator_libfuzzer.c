@@ -6,13 +6,16 @@
  * engine API (the mutation itself is a pure function of input and seed).  When corpus/pki cannot
  * be loaded the mutator re-signs ad hoc only.
  *
- * Environment: SH_FM_BYTE_PERCENT (0-100, default 20) sets the share of calls left to
- * LLVMFuzzerMutate. */
+ * Environment (0-100 each): SH_FM_BYTE_PERCENT (default 20) sets the share of calls left to
+ * LLVMFuzzerMutate; SH_FM_BUNDLE_RESIGN_PERCENT (35) the share of packed-bundle edits that
+ * re-sign; SH_FM_BUNDLE_CROSS_PERCENT (30) the share of packed-bundle crossovers made (the
+ * others return 0, so libFuzzer calls the custom mutator instead). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz_mutator.h"
+#include "pki_keyring.h"
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
@@ -24,6 +27,8 @@ typedef struct mutator_context {
     int loaded; /* 0 not yet, 1 done */
     sh_pki_identity developer_id, development;
     sh_pki_tsa tsa;
+    sh_pki_keyring keys; /* every identity, for the bundle actions */
+    bool have_keys;
     sh_fm_signers signers;
     sh_fm_config config;
 } mutator_context;
@@ -35,6 +40,17 @@ static void release_context(void)
     sh_pki_identity_free(&context.developer_id);
     sh_pki_identity_free(&context.development);
     sh_pki_tsa_free(&context.tsa);
+    if (context.have_keys)
+        sh_pki_keyring_free(&context.keys);
+}
+
+static unsigned percent_from_env(const char *name, unsigned fallback)
+{
+    const char *share = getenv(name);
+    if (!share)
+        return fallback;
+    long v = strtol(share, NULL, 10);
+    return v < 0 ? 0 : v > 100 ? 100 : (unsigned)v;
 }
 
 static const sh_fm_config *config(void)
@@ -43,11 +59,12 @@ static const sh_fm_config *config(void)
         return &context.config;
     context.loaded = 1;
     sh_fm_config_init(&context.config);
-    const char *share = getenv("SH_FM_BYTE_PERCENT");
-    if (share) {
-        long v = strtol(share, NULL, 10);
-        context.config.byte_percent = v < 0 ? 0 : v > 100 ? 100 : (unsigned)v;
-    }
+    sh_fm_config *c = &context.config;
+    c->byte_percent = percent_from_env("SH_FM_BYTE_PERCENT", c->byte_percent);
+    c->bundle_resign_percent = percent_from_env("SH_FM_BUNDLE_RESIGN_PERCENT",
+                                                c->bundle_resign_percent);
+    c->bundle_cross_percent = percent_from_env("SH_FM_BUNDLE_CROSS_PERCENT",
+                                               c->bundle_cross_percent);
     char why[SH_PKI_WHY_MAX];
     if (sh_pki_load_identity(NULL, "devid-team1", &context.developer_id, why, sizeof why))
         context.signers.developer_id = &context.developer_id;
@@ -57,6 +74,9 @@ static const sh_fm_config *config(void)
         context.signers.development = &context.development;
     if (sh_pki_load_tsa(NULL, &context.tsa, why, sizeof why))
         context.signers.tsa = &context.tsa;
+    context.have_keys = sh_pki_keyring_load(&context.keys, NULL, why, sizeof why);
+    if (context.have_keys)
+        context.signers.keys = &context.keys;
     context.config.signers = &context.signers;
     atexit(release_context);
     return &context.config;

@@ -16,6 +16,8 @@ void sh_fm_config_init(sh_fm_config *c)
     c->byte_percent = 20;
     c->resign_percent = 25;
     c->blob_percent = 25;
+    c->bundle_cross_percent = 30;
+    c->bundle_resign_percent = 35;
 }
 
 sh_fm_kind sh_fm_detect(const uint8_t *data, size_t size)
@@ -174,6 +176,25 @@ size_t sh_fm_crossover(const sh_fm_config *c, const uint8_t *a, size_t a_len, co
     r->kind = sh_fm_detect(a, a_len);
     r->action = SH_FM_BLOBS;
     r->what = NULL;
+    if (r->kind == SH_FM_BUNDLE) {
+        /* Half of libFuzzer's mutation calls are crossovers, each followed by a run of the
+         * target.  Moving a file or extension between bundles finds less than one of
+         * sh_fm_mutate's edits, and a byte splice of two packed bundles does not even unpack, so
+         * most calls answer "nothing" and libFuzzer falls back to the custom mutator. */
+        if (!sh_fm_rng_percent(&rng, c->bundle_cross_percent)) {
+            r->action = SH_FM_BYTES;
+            r->what = "crossover.declined";
+            return 0;
+        }
+        sh_bytebuf buf;
+        sh_bytebuf_init(&buf, c->alloc);
+        size_t size = 0;
+        r->action = SH_FM_BUNDLE_TREE;
+        if (sh_fm_crossover_bundle(c, a, a_len, b, b_len, &rng, &buf, &r->what) &&
+            take(&buf, out, max_out, &size))
+            return size;
+        sh_bytebuf_free(&buf);
+    }
     if (r->kind == SH_FM_MACHO || r->kind == SH_FM_SUPERBLOB) {
         sh_bytebuf buf;
         sh_bytebuf_init(&buf, c->alloc);

@@ -56,12 +56,18 @@ typedef struct sh_fm_signers {
     const sh_pki_identity *developer_id; /* devid-team1 */
     const sh_pki_identity *development;  /* dev-team1 */
     const sh_pki_tsa *tsa;
+    /* Every test identity (pki_keyring.h): the bundle actions re-sign with any of them and the
+     * catalogue finds its identities here instead of reading PEM files per mutation.  NULL: the
+     * bundle actions load what they need from corpus/pki each time (slow, still correct). */
+    const struct sh_pki_keyring *keys;
 } sh_fm_signers;
 
 typedef struct sh_fm_config {
     unsigned byte_percent;   /* share of calls answered with SH_FM_BYTES (default 20) */
     unsigned resign_percent; /* share of Mach-O mutations that re-sign (default 25) */
     unsigned blob_percent;   /* share of signature mutations that rebuild the SuperBlob (25) */
+    unsigned bundle_cross_percent; /* share of bundle crossovers done; the rest return 0 (30) */
+    unsigned bundle_resign_percent; /* share of bundle edits that re-sign (35) */
     const sh_fm_signers *signers; /* NULL: resign ad hoc only */
     const sh_allocator *alloc;    /* NULL: the C library */
 } sh_fm_config;
@@ -82,9 +88,10 @@ sh_fm_kind sh_fm_detect(const uint8_t *data, size_t size);
 size_t sh_fm_mutate(const sh_fm_config *c, uint8_t *data, size_t size, size_t max_size,
                     uint64_t seed, sh_fm_result *r);
 
-/* Structure-aware crossover: a blob of b's signature moved into a's (SuperBlob rebuilt, offsets
- * consistent), else a's fields overwritten with values of b's fields of the same kind, else a
- * byte splice.  Writes at most max_out bytes to out; returns the size written (0: nothing). */
+/* Structure-aware crossover: for packed bundles, b's extension, profile or a file moved into a
+ * (fuzz_mutator_cross.c); else a blob of b's signature moved into a's (SuperBlob rebuilt,
+ * offsets consistent), else a's fields overwritten with values of b's fields of the same kind,
+ * else a byte splice.  Writes at most max_out bytes to out; returns the size written (0: nothing). */
 size_t sh_fm_crossover(const sh_fm_config *c, const uint8_t *a, size_t a_len, const uint8_t *b,
                        size_t b_len, uint8_t *out, size_t max_out, uint64_t seed,
                        sh_fm_result *r);

@@ -14,7 +14,12 @@
  *   - one or two semantic mutators of the catalogue (mutation.h): the breakages real bundles
  *     suffer, re-signed inside out with the test PKI where the scenario needs it, so the input
  *     gets past the hash checks and exercises the profile, notarisation and launch stages;
- *   - a plist edit followed by re-signing the extension and the app, for the same reason. */
+ *   - a plist edit followed by re-signing the extension and the app, for the same reason;
+ *   - the extension or app re-signed with other signing settings (fuzz_mutator_rebuild.c:
+ *     identity, timestamp, runtime, entitlements, explicit requirements, flags, time);
+ *   - the embedded provisioning profile edited and signed again (fuzz_mutator_profile.c);
+ *   - the executable's CMS made again with a signing mistake (fuzz_mutator_cms.c);
+ *   - a plist written again in another writer's style (fuzz_mutator_plisttext.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -170,10 +175,25 @@ static const char *edit_plist(sh_bundle *b, const sh_allocator *alloc, sh_fm_rng
     return NULL;
 }
 
-/* A file's content through the Mach-O / signature mutator, or truncated; or its mode flipped. */
+/* A random Mach-O file (an executable: what the signature checks are about), or NULL. */
+static const sh_bundle_entry *pick_macho(const sh_bundle *b, sh_fm_rng *rng)
+{
+    size_t start = (size_t)sh_fm_rng_below(rng, b->count ? b->count : 1);
+    for (size_t k = 0; k < b->count; k++) {
+        const sh_bundle_entry *e = &b->entries[(start + k) % b->count];
+        if (e->kind == SH_BUNDLE_FILE && sh_fm_detect(e->data, e->len) == SH_FM_MACHO)
+            return e;
+    }
+    return NULL;
+}
+
+/* A file's content through the Mach-O / signature mutator (an executable's, three times in
+ * four), or truncated; or its mode flipped. */
 static const char *edit_file(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
 {
-    const sh_bundle_entry *e = pick_entry(b, SH_BUNDLE_FILE, rng);
+    const sh_bundle_entry *e = sh_fm_rng_percent(rng, 75) ? pick_macho(b, rng) : NULL;
+    if (!e)
+        e = pick_entry(b, SH_BUNDLE_FILE, rng);
     if (!e)
         return NULL;
     char path[SH_MAX_BUNDLE_PATH + 1];
@@ -210,8 +230,16 @@ static const char *edit_file(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng
     return ok ? what : NULL;
 }
 
+/* A catalogue context for b that finds its identities in the engine's keyring when there is
+ * one (reading PEM files per mutation would cost more than the verdict). */
+static void init_ctx(const sh_fm_config *c, sh_bundle *b, sh_mut_ctx *ctx)
+{
+    sh_mut_ctx_init(ctx, b, SH_FX_SIGNING_TIME, NULL);
+    ctx->keys = c->signers ? c->signers->keys : NULL;
+}
+
 /* One or two catalogue mutators, chosen by the rng; NULL when they do not apply here. */
-static const char *apply_catalogue(sh_bundle *b, sh_fm_rng *rng)
+static const char *apply_catalogue(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
 {
     size_t count;
     const sh_mutator *all = sh_mutators(&count);
@@ -222,19 +250,88 @@ static const char *apply_catalogue(sh_bundle *b, sh_fm_rng *rng)
     else
         snprintf(names, sizeof names, "%.64s", first);
     sh_mut_ctx ctx;
-    sh_mut_ctx_init(&ctx, b, SH_FX_SIGNING_TIME, NULL);
+    init_ctx(c, b, &ctx);
     sh_expectation expected;
     return sh_mutate(&ctx, names, false, &expected) ? "bundle.catalogue" : NULL;
 }
 
 /* A plist edit, then the extension and the app re-signed inside out as they were signed. */
-static const char *edit_and_resign(sh_bundle *b, const sh_allocator *alloc, sh_fm_rng *rng)
+static const char *edit_and_resign(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
 {
-    if (!edit_plist(b, alloc, rng))
+    if (!edit_plist(b, c->alloc, rng))
         return NULL;
     sh_mut_ctx ctx;
-    sh_mut_ctx_init(&ctx, b, SH_FX_SIGNING_TIME, NULL);
+    init_ctx(c, b, &ctx);
     return sh_mut_resign_all(&ctx, NULL, NULL) ? "bundle.edit_resign" : "bundle.plist";
+}
+
+/* A plist file (Info.plist, CodeResources, a .plist resource) written again in another style
+ * (fuzz_mutator_plisttext.c), its values unchanged, sometimes with one mistake made in it: the
+ * plist readers' syntax and refusal paths. */
+static const char *restyle_plist(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
+{
+    size_t start = (size_t)sh_fm_rng_below(rng, b->count ? b->count : 1);
+    for (size_t k = 0; k < b->count; k++) {
+        const sh_bundle_entry *e = &b->entries[(start + k) % b->count];
+        if (e->kind != SH_BUNDLE_FILE ||
+            !(ends_with(e->path, ".plist") || ends_with(e->path, "CodeResources")))
+            continue;
+        char path[SH_MAX_BUNDLE_PATH + 1];
+        size_t n = strlen(e->path);
+        if (n > SH_MAX_BUNDLE_PATH)
+            return NULL;
+        memcpy(path, e->path, n + 1); /* e moves when the entry is replaced */
+        uint32_t mode = e->mode;
+        sh_bytebuf text;
+        sh_bytebuf_init(&text, c->alloc);
+        bool ok = sh_fm_plist_restyle(e->data, e->len, c->alloc, rng, sh_fm_rng_percent(rng, 30),
+                                      &text);
+        /* half the time with a mistake of a hand-edited or foreign plist as well */
+        bool damaged = ok && sh_fm_rng_percent(rng, 50) && sh_fm_plist_damage(&text, rng);
+        ok = ok && sh_bundle_put_file(b, path, text.data, text.len, mode, NULL) == SH_E_OK;
+        sh_bytebuf_free(&text);
+        return !ok ? NULL : damaged ? "bundle.plist_damage" : "bundle.plist_restyle";
+    }
+    return NULL;
+}
+
+/* The edits that need no signing identity: cheap, and always applicable. */
+static const char *plain_edit(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
+{
+    switch (sh_fm_rng_below(rng, 9)) {
+    case 0: return add_file(b, rng);
+    case 1: return remove_or_rename(b, rng);
+    case 2: return add_symlink(b, rng);
+    case 3: return edit_plist(b, c->alloc, rng);
+    case 4:
+    case 5: return restyle_plist(c, b, rng);
+    default: return edit_file(c, b, rng); /* mostly an executable's fields and signature */
+    }
+}
+
+/* The edits that re-sign: a few RSA signatures each, but the only way past the seals to the
+ * later stages.  NULL when the bundle is not signed the way they need (the bundle may then be
+ * half edited). */
+static const char *resigning_edit(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng)
+{
+    sh_mut_ctx ctx;
+    switch (sh_fm_rng_below(rng, 10)) {
+    case 0: return edit_and_resign(c, b, rng);
+    case 1:
+    case 2: return apply_catalogue(c, b, rng);
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+        init_ctx(c, b, &ctx);
+        return sh_fm_bundle_rebuild(c, &ctx, rng);
+    case 7:
+        init_ctx(c, b, &ctx);
+        return sh_fm_bundle_cms(c, &ctx, rng);
+    default:
+        init_ctx(c, b, &ctx);
+        return sh_fm_bundle_profile(c, &ctx, rng);
+    }
 }
 
 bool sh_fm_mutate_bundle(const sh_fm_config *c, const uint8_t *data, size_t size,
@@ -242,17 +339,19 @@ bool sh_fm_mutate_bundle(const sh_fm_config *c, const uint8_t *data, size_t size
 {
     sh_bundle b;
     sh_error err;
+    *what = NULL;
     if (sh_bundle_unpack(data, size, c->alloc, &b, &err) != SH_E_OK)
         return false;
-    switch (sh_fm_rng_below(rng, 8)) {
-    case 0: *what = add_file(&b, rng); break;
-    case 1: *what = remove_or_rename(&b, rng); break;
-    case 2: *what = add_symlink(&b, rng); break;
-    case 3: *what = edit_plist(&b, c->alloc, rng); break;
-    case 4: *what = edit_file(c, &b, rng); break;
-    case 5: *what = edit_and_resign(&b, c->alloc, rng); break;
-    default: *what = apply_catalogue(&b, rng); break;
+    if (sh_fm_rng_percent(rng, c->bundle_resign_percent)) {
+        *what = resigning_edit(c, &b, rng);
+        if (!*what) { /* not applicable here: start again from the input with a plain edit */
+            sh_bundle_free(&b);
+            if (sh_bundle_unpack(data, size, c->alloc, &b, &err) != SH_E_OK)
+                return false;
+        }
     }
+    if (!*what)
+        *what = plain_edit(c, &b, rng);
     bool ok = false;
     uint8_t *packed = NULL;
     size_t packed_len = 0;

@@ -3,6 +3,8 @@
 #ifndef SH_FUZZ_MUTATOR_INTERNAL_H
 #define SH_FUZZ_MUTATOR_INTERNAL_H
 
+#include <plist/plist.h>
+
 #include "bytebuf.h"
 #include "cursor.h"
 #include "fuzz_mutator.h"
@@ -128,5 +130,61 @@ bool sh_fm_resign(const sh_fm_config *c, const uint8_t *data, size_t size, sh_fm
 
 bool sh_fm_mutate_bundle(const sh_fm_config *c, const uint8_t *data, size_t size,
                          sh_fm_rng *rng, sh_bytebuf *out, const char **what);
+
+/* fuzz_mutator_cross.c: a's bundle with the extension, a file or the profile of b's (or b, a
+ * lone Mach-O, as its extension's executable); false when nothing applies. */
+bool sh_fm_crossover_bundle(const sh_fm_config *c, const uint8_t *a, size_t a_len,
+                            const uint8_t *b, size_t b_len, sh_fm_rng *rng, sh_bytebuf *out,
+                            const char **what);
+
+/* The re-signing bundle actions, on a bundle a catalogue context describes (mutation.h); each
+ * returns a static name of what it did ("rebuild.requirements"), NULL when it could not apply
+ * (the bundle may then be half edited: callers discard it). */
+struct sh_mut_ctx;
+/* fuzz_mutator_rebuild.c: the extension or app re-signed with changed signing settings. */
+const char *sh_fm_bundle_rebuild(const sh_fm_config *c, struct sh_mut_ctx *ctx, sh_fm_rng *rng);
+/* fuzz_mutator_seal.c: root's CodeResources edited, then its main executable signed again with
+ * code (the options it was just signed with) over the edited seal. */
+struct sh_sign_options;
+const char *sh_fm_seal_rewrite(struct sh_mut_ctx *ctx, const char *root,
+                               const struct sh_sign_options *code, sh_fm_rng *rng);
+/* fuzz_mutator_cms.c: the CMS of root's executable made again over its CodeDirectories with
+ * another signer, certificate list, time, CodeDirectory list or timestamp. */
+const char *sh_fm_bundle_cms(const sh_fm_config *c, struct sh_mut_ctx *ctx, sh_fm_rng *rng);
+/* fuzz_mutator_profile.c: the embedded profile's plist edited and the profile re-signed. */
+const char *sh_fm_bundle_profile(const sh_fm_config *c, struct sh_mut_ctx *ctx, sh_fm_rng *rng);
+
+/* ---- generated contents (fuzz_mutator_reqgen.c, fuzz_mutator_plistgen.c) ------------------ */
+
+/* What a requirement is generated about: the code's identifier and its signing leaf's team
+ * (subject OU) and CN ("" or NULL when ad hoc). */
+typedef struct sh_fm_req_facts {
+    const char *identifier;
+    const char *team;
+    const char *leaf_cn;
+} sh_fm_req_facts;
+/* Requirement-set text ("designated => ...") into buf; false when it did not fit. */
+bool sh_fm_requirement_text(sh_fm_rng *rng, const sh_fm_req_facts *f, char *buf, size_t size);
+
+/* A fresh entitlements dict (caller frees with plist_free), or one key of dict changed or
+ * removed; team and identifier fill the values that name them. */
+plist_t sh_fm_entitlements_dict(sh_fm_rng *rng, const char *team, const char *identifier);
+void sh_fm_entitlements_edit(plist_t dict, sh_fm_rng *rng, const char *team,
+                             const char *identifier);
+/* One change to an Info.plist dict (identifier, package type, category keys, usage strings,
+ * versions, the executable name, a value of the wrong type). */
+void sh_fm_info_edit(plist_t dict, sh_fm_rng *rng, const char *identifier);
+
+/* fuzz_mutator_plisttext.c: root written as XML plist text in a style drawn from rng (appended
+ * to out; false, out unchanged, when it cannot be written); sloppy adds the mistakes of
+ * hand-edited files.  sh_fm_plist_restyle parses a plist file (XML or binary, through the
+ * guard) and writes it again in another style, or as a binary plist. */
+bool sh_fm_plist_text(plist_t root, sh_fm_rng *rng, bool sloppy, sh_bytebuf *out);
+bool sh_fm_plist_restyle(const uint8_t *data, size_t len, const sh_allocator *alloc,
+                         sh_fm_rng *rng, bool sloppy, sh_bytebuf *out);
+/* One mistake made in plist file text b (XML: an entry of an unusual type or form added to the
+ * first dict, or something wrong around the root; binary: a trailer field or an object marker
+ * changed); false when there is no place for it. */
+bool sh_fm_plist_damage(sh_bytebuf *b, sh_fm_rng *rng);
 
 #endif

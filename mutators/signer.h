@@ -63,6 +63,10 @@ typedef struct sh_sign_options {
     uint8_t page_shift;   /* log2 of the hashed page size, up to SH_MAX_PAGE_SHIFT; 0: 12 (4 KiB,
                              what codesign and both linkers hash on every architecture) */
     sh_sign_layout layout;
+    /* Explicit requirement set text, as `codesign -r` takes it ("designated => ..."; also host,
+     * guest, library, plugin), compiled in place of the default set; NULL: the default
+     * (designated requirement of Apple's shape, or an empty set for ad hoc). */
+    const char *requirements_text;
 } sh_sign_options;
 
 typedef enum sh_sign_status {

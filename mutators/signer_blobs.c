@@ -57,10 +57,27 @@ bool sh_sign_designated_text(const sh_pki_identity *id, const char *identifier, 
     return n > 0 && (size_t)n < size;
 }
 
+/* Compiles requirement-set text and appends the blob to out. */
+static sh_sign_status compile_set(const char *text, sh_bytebuf *out, sh_sign_result *r)
+{
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    sh_error err;
+    sh_req_diag diag = {0};
+    if (sh_req_compile(text, strlen(text), SH_REQ_PARSE_SET, NULL, &blob, &blob_len, &diag, &err) !=
+        SH_E_OK)
+        return sh_sign_fail(r, SH_SIGN_FAILED, "requirements do not compile: %s", diag.message);
+    bool ok = sh_bytebuf_append(out, blob, blob_len);
+    sh_free(NULL, blob);
+    return ok ? SH_SIGN_OK : sh_sign_fail(r, SH_SIGN_FAILED, "out of memory (requirements)");
+}
+
 static sh_sign_status make_requirements(const sh_sign_options *o, sh_bytebuf *out,
                                         sh_sign_result *r)
 {
     char dr[1024 + SH_MAX_IDENTIFIER_LEN], text[sizeof dr + 16];
+    if (o->requirements_text)
+        return compile_set(o->requirements_text, out, r);
     if (!sh_sign_designated_text(o->identity, o->identifier, dr, sizeof dr))
         return sh_sign_fail(r, SH_SIGN_INVALID_ARGUMENT,
                             "cannot make a designated requirement for identifier \"%s\"%s",
@@ -72,17 +89,7 @@ static sh_sign_status make_requirements(const sh_sign_options *o, sh_bytebuf *ou
         return SH_SIGN_OK;
     }
     snprintf(text, sizeof text, "designated => %s", dr);
-    uint8_t *blob = NULL;
-    size_t blob_len = 0;
-    sh_error err;
-    sh_req_diag diag = {0};
-    if (sh_req_compile(text, strlen(text), SH_REQ_PARSE_SET, NULL, &blob, &blob_len, &diag, &err) !=
-        SH_E_OK)
-        return sh_sign_fail(r, SH_SIGN_FAILED, "designated requirement does not compile: %s",
-                            diag.message);
-    bool ok = sh_bytebuf_append(out, blob, blob_len);
-    sh_free(NULL, blob);
-    return ok ? SH_SIGN_OK : sh_sign_fail(r, SH_SIGN_FAILED, "out of memory (requirements)");
+    return compile_set(text, out, r);
 }
 
 static sh_sign_status make_entitlements(const sh_sign_options *o, sh_sign_blobs *b,

@@ -456,6 +456,7 @@ static void bundle_catalogue_and_resign(void **state)
     sh_fm_config c;
     sh_fm_config_init(&c);
     c.byte_percent = 0;
+    c.bundle_resign_percent = 100; /* only the re-signing edits (the others: bundle_edits_repack) */
     size_t cap = 2 * packed_len + 16 * ROOM;
     uint8_t *buf = malloc(cap);
     assert_non_null(buf);

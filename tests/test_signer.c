@@ -352,6 +352,49 @@ static void resigning_needs_force(void **state)
     sh_bytebuf_free(&in);
 }
 
+/* codesign -r: an explicit requirement set replaces the default one, also for ad hoc; text
+ * that does not compile is refused. */
+static void explicit_requirements(void **state)
+{
+    (void)state;
+    sh_bytebuf in, out;
+    synth(SH_SYNTH_ARM64, true, 3, &in);
+    sh_sign_options o;
+    sh_sign_options_init(&o, "com.example.synth");
+    o.force = true;
+    o.requirements_text = "designated => identifier \"com.example.synth\" and platform = 1 "
+                          "library => anchor apple";
+    sign_ok(in.data, in.len, &o, &out);
+    sh_macho_file f;
+    sh_error err;
+    expect_ok(sh_macho_parse(out.data, out.len, NULL, &f, &err), &err, "parse");
+    sh_cursor sigdata;
+    sh_signature sig;
+    expect_ok(sh_macho_signature(&f.slices[0], &sigdata, &err), &err, "signature");
+    expect_ok(sh_signature_parse(&sigdata, &sig, &err), &err, "signature parse");
+    const sh_blob_entry *reqs = sh_superblob_find(&sig.superblob, SH_SLOT_REQUIREMENTS);
+    assert_non_null(reqs);
+    sh_reqset set;
+    expect_ok(sh_reqset_parse(&reqs->blob, &set, &err), &err, "requirement set");
+    assert_non_null(sh_reqset_find(&set, SH_REQ_TYPE_DESIGNATED));
+    char *text = NULL;
+    size_t len = 0;
+    const sh_reqset_entry *dr = sh_reqset_find(&set, SH_REQ_TYPE_DESIGNATED);
+    expect_ok(sh_req_to_text_alloc(&dr->blob, 0, NULL, &text, &len, NULL, &err), &err, "text");
+    assert_string_equal(text, "identifier \"com.example.synth\" and platform = 1");
+    sh_free(NULL, text);
+    sh_macho_free(&f);
+    sh_bytebuf_free(&out);
+
+    o.requirements_text = "designated => identifier and";
+    sh_sign_result r;
+    sh_bytebuf_init(&out, NULL);
+    assert_int_equal(sh_sign_macho(in.data, in.len, &o, &out, &r), SH_SIGN_FAILED);
+    assert_non_null(strstr(r.message, "requirements do not compile"));
+    assert_int_equal(out.len, 0);
+    sh_bytebuf_free(&in);
+}
+
 static void refuses_bad_inputs(void **state)
 {
     pki_state *p = *state;
@@ -625,6 +668,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(runtime_entitlements_timestamp_dual),
         cmocka_unit_test(fat_file_each_slice_signed),
         cmocka_unit_test(resigning_needs_force),
+        cmocka_unit_test(explicit_requirements),
         cmocka_unit_test(refuses_bad_inputs),
         cmocka_unit_test(corrupted_headers_never_crash),
         cmocka_unit_test(timestamped_signature_ignores_the_clock),
