@@ -65,10 +65,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void options(sh_verdict_options *o, sh_policy policy)
+static void options(sh_verdict_options *o, sh_policy policy, sh_verify_memo *memo)
 {
     sh_verdict_options_init(o);
     o->policy = policy;
+    o->memo = memo;
     o->now = VERDICT_NOW;
     o->udid = VERDICT_UDID;
     if (pki.root) {
@@ -112,18 +113,21 @@ static bool notary_from(const sh_verdict *v, sh_notary_list *list)
     return sh_notary_list_parse((const uint8_t *)text, n, NULL, list, NULL) == SH_E_OK;
 }
 
-static void judge_bundle(const sh_bundle *b)
+/* One memo per input, shared by its two verdicts: the second one's CMS, profile and
+ * CodeResources verifications (policy does not enter them) come from the first, which halves the
+ * cost of a deep input without carrying any state from one input to the next. */
+static void judge_bundle(const sh_bundle *b, sh_verify_memo *memo)
 {
     sh_verdict_options o;
     sh_verdict v;
-    options(&o, SH_POLICY_DEVELOPMENT);
+    options(&o, SH_POLICY_DEVELOPMENT, memo);
     sh_verdict_run(b, &o, &v);
     check_and_print(&v);
     sh_notary_list list;
     bool have_list = notary_from(&v, &list);
     sh_verdict_free(&v);
 
-    options(&o, SH_POLICY_DISTRIBUTION);
+    options(&o, SH_POLICY_DISTRIBUTION, memo);
     o.notarized = have_list ? &list : NULL;
     o.location = "/Applications";
     sh_verdict_run(b, &o, &v);
@@ -134,21 +138,24 @@ static void judge_bundle(const sh_bundle *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    sh_verify_memo *memo = sh_verify_memo_new(); /* NULL: the verdicts run without one */
     if (sh_bundle_is_packed(data, size)) {
         sh_bundle b;
-        if (sh_bundle_unpack(data, size, NULL, &b, NULL) != SH_E_OK)
-            return 0;
-        judge_bundle(&b);
-        sh_bundle_free(&b);
+        if (sh_bundle_unpack(data, size, NULL, &b, NULL) == SH_E_OK) {
+            judge_bundle(&b, memo);
+            sh_bundle_free(&b);
+        }
+        sh_verify_memo_free(memo);
         return 0;
     }
     for (int policy = SH_POLICY_DISTRIBUTION; policy <= SH_POLICY_DEVELOPMENT; policy++) {
         sh_verdict_options o;
         sh_verdict v;
-        options(&o, (sh_policy)policy);
+        options(&o, (sh_policy)policy, memo);
         sh_verdict_run_executable("fuzz", data, size, &o, &v);
         check_and_print(&v);
         sh_verdict_free(&v);
     }
+    sh_verify_memo_free(memo);
     return 0;
 }

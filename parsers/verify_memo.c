@@ -13,12 +13,15 @@ typedef struct memo_slot {
     void (*release)(void *);
 } memo_slot;
 
-/* Twice the entries, a power of two: probes stay short. */
-#define MEMO_SLOTS (2u * SH_MAX_VERIFY_MEMO_ENTRIES)
+/* The table grows by doubling, from nothing (a verdict of one bad input stores nothing and should
+ * cost nothing), to twice the entries at most, a power of two: probes stay short. */
+#define MEMO_FIRST_SLOTS 64u
+#define MEMO_MAX_SLOTS (2u * SH_MAX_VERIFY_MEMO_ENTRIES)
 
 struct sh_verify_memo {
     pthread_mutex_t lock;
     memo_slot *slots;
+    size_t nslots; /* 0 or a power of two */
     size_t count;
 };
 
@@ -27,9 +30,7 @@ sh_verify_memo *sh_verify_memo_new(void)
     sh_verify_memo *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    m->slots = calloc(MEMO_SLOTS, sizeof *m->slots);
-    if (!m->slots || pthread_mutex_init(&m->lock, NULL) != 0) {
-        free(m->slots);
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m);
         return NULL;
     }
@@ -40,7 +41,7 @@ void sh_verify_memo_free(sh_verify_memo *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < MEMO_SLOTS; i++)
+    for (size_t i = 0; i < m->nslots; i++)
         if (m->slots[i].value)
             m->slots[i].release(m->slots[i].value);
     pthread_mutex_destroy(&m->lock);
@@ -49,18 +50,38 @@ void sh_verify_memo_free(sh_verify_memo *m)
 }
 
 /* The slot holding key, or the empty slot where it would go (the table is never full). */
-static memo_slot *find(sh_verify_memo *m, const uint8_t *key)
+static memo_slot *find(memo_slot *slots, size_t nslots, const uint8_t *key)
 {
-    size_t i = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) & (MEMO_SLOTS - 1);
-    while (m->slots[i].value && memcmp(m->slots[i].key, key, SH_VERIFY_MEMO_KEY_LEN) != 0)
-        i = (i + 1) & (MEMO_SLOTS - 1);
-    return &m->slots[i];
+    size_t i = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) & (nslots - 1);
+    while (slots[i].value && memcmp(slots[i].key, key, SH_VERIFY_MEMO_KEY_LEN) != 0)
+        i = (i + 1) & (nslots - 1);
+    return &slots[i];
+}
+
+/* Room for one more entry at most half full; false when out of memory. */
+static bool make_room(sh_verify_memo *m)
+{
+    if (2 * (m->count + 1) <= m->nslots)
+        return true;
+    size_t n = m->nslots ? 2 * m->nslots : MEMO_FIRST_SLOTS;
+    if (n > MEMO_MAX_SLOTS)
+        return false;
+    memo_slot *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < m->nslots; i++)
+        if (m->slots[i].value)
+            *find(slots, n, m->slots[i].key) = m->slots[i];
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = n;
+    return true;
 }
 
 const void *sh_verify_memo_get(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN])
 {
     pthread_mutex_lock(&m->lock);
-    const void *value = find(m, key)->value;
+    const void *value = m->nslots ? find(m->slots, m->nslots, key)->value : NULL;
     pthread_mutex_unlock(&m->lock);
     return value;
 }
@@ -69,8 +90,9 @@ bool sh_verify_memo_put(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_
                         void (*release)(void *))
 {
     pthread_mutex_lock(&m->lock);
-    memo_slot *s = find(m, key);
-    bool stored = !s->value && m->count < SH_MAX_VERIFY_MEMO_ENTRIES;
+    bool stored = m->count < SH_MAX_VERIFY_MEMO_ENTRIES && make_room(m);
+    memo_slot *s = stored ? find(m->slots, m->nslots, key) : NULL;
+    stored = s && !s->value;
     if (stored) {
         memcpy(s->key, key, SH_VERIFY_MEMO_KEY_LEN);
         s->value = value;

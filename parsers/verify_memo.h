@@ -34,7 +34,8 @@ void sh_verify_memo_free(sh_verify_memo *m);
 /* The value stored under key, or NULL. */
 const void *sh_verify_memo_get(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN]);
 /* Stores value under key; the memo then owns it and calls release(value) when freed.  Returns
- * false when the memo is full or a value is already stored under key: the caller keeps value. */
+ * false when the memo is full (or its table cannot grow) or a value is already stored under key:
+ * the caller keeps value. */
 bool sh_verify_memo_put(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN], void *value,
                         void (*release)(void *));
 
