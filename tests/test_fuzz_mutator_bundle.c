@@ -324,6 +324,15 @@ static bool has_rule(const sh_verdict *v, sh_rule_id rule)
     return sh_verdict_count(v, rule) > 0;
 }
 
+/* The base unpacked afresh, with a mutation context on it that signs with the keyring. */
+static void fresh_base(const fixture *f, sh_bundle *b, sh_mut_ctx *ctx)
+{
+    sh_error err;
+    assert_int_equal(sh_bundle_unpack(f->packed, f->packed_len, NULL, b, &err), SH_E_OK);
+    sh_mut_ctx_init(ctx, b, SH_FX_SIGNING_TIME, NULL);
+    ctx->keys = &f->keys;
+}
+
 /* Rebuilds keep every hash and seal consistent; the requirement, identity and entitlement
  * checks behind them do fire. */
 static void rebuilds_verify(void **state)
@@ -333,11 +342,8 @@ static void rebuilds_verify(void **state)
     unsigned seals = 0, seal_findings = 0;
     for (uint64_t seed = 0; seed < 80; seed++) {
         sh_bundle b;
-        sh_error err;
-        assert_int_equal(sh_bundle_unpack(f->packed, f->packed_len, NULL, &b, &err), SH_E_OK);
         sh_mut_ctx ctx;
-        sh_mut_ctx_init(&ctx, &b, SH_FX_SIGNING_TIME, NULL);
-        ctx.keys = &f->keys;
+        fresh_base(f, &b, &ctx);
         sh_fm_rng rng = {seed};
         const char *what = sh_fm_bundle_rebuild(&f->config, &ctx, &rng);
         if (what) {
@@ -393,11 +399,8 @@ static void profile_edits_verify(void **state)
     unsigned applied = 0, distinct = 0;
     for (uint64_t seed = 0; seed < 60; seed++) {
         sh_bundle b;
-        sh_error err;
-        assert_int_equal(sh_bundle_unpack(f->packed, f->packed_len, NULL, &b, &err), SH_E_OK);
         sh_mut_ctx ctx;
-        sh_mut_ctx_init(&ctx, &b, SH_FX_SIGNING_TIME, NULL);
-        ctx.keys = &f->keys;
+        fresh_base(f, &b, &ctx);
         sh_fm_rng rng = {seed};
         const char *what = sh_fm_bundle_profile(&f->config, &ctx, &rng);
         if (what && strcmp(what, "profile.swapped_after_signing") != 0) {
@@ -432,11 +435,8 @@ static void cms_remakes_verify(void **state)
     unsigned applied = 0, cms_findings = 0, controls = 0;
     for (uint64_t seed = 0; seed < 50; seed++) {
         sh_bundle b;
-        sh_error err;
-        assert_int_equal(sh_bundle_unpack(f->packed, f->packed_len, NULL, &b, &err), SH_E_OK);
         sh_mut_ctx ctx;
-        sh_mut_ctx_init(&ctx, &b, SH_FX_SIGNING_TIME, NULL);
-        ctx.keys = &f->keys;
+        fresh_base(f, &b, &ctx);
         sh_fm_rng rng = {seed};
         const char *what = sh_fm_bundle_cms(&f->config, &ctx, &rng);
         if (what) {
