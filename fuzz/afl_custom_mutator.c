@@ -19,10 +19,7 @@
 
 typedef struct afl_mutator {
     sh_fm_rng rng;
-    sh_pki_identity developer_id, development;
-    sh_pki_tsa tsa;
-    sh_pki_keyring keys; /* every identity, for the bundle actions */
-    bool have_keys;
+    sh_pki_keyring keys; /* every test identity (signers points into it) */
     sh_fm_signers signers;
     sh_fm_config config;
     unsigned fuzz_count;
@@ -62,17 +59,8 @@ void *afl_custom_init(void *afl, unsigned int seed)
     m->config.bundle_cross_percent = 100;
     m->fuzz_count = env_unsigned("SH_FM_AFL_COUNT", 64, 1u << 20);
     char why[SH_PKI_WHY_MAX];
-    if (sh_pki_load_identity(NULL, "devid-team1", &m->developer_id, why, sizeof why))
-        m->signers.developer_id = &m->developer_id;
-    else
+    if (!sh_fm_signers_load(&m->keys, &m->signers, why, sizeof why))
         fprintf(stderr, "sh_afl_mutator: %s (re-signing ad hoc only)\n", why);
-    if (sh_pki_load_identity(NULL, "dev-team1", &m->development, why, sizeof why))
-        m->signers.development = &m->development;
-    if (sh_pki_load_tsa(NULL, &m->tsa, why, sizeof why))
-        m->signers.tsa = &m->tsa;
-    m->have_keys = sh_pki_keyring_load(&m->keys, NULL, why, sizeof why);
-    if (m->have_keys)
-        m->signers.keys = &m->keys;
     m->config.signers = &m->signers;
     strcpy(m->describe, "sh-init");
     return m;
@@ -135,11 +123,7 @@ const char *afl_custom_describe(void *data, size_t max_description_len)
 void afl_custom_deinit(void *data)
 {
     afl_mutator *m = data;
-    sh_pki_identity_free(&m->developer_id);
-    sh_pki_identity_free(&m->development);
-    sh_pki_tsa_free(&m->tsa);
-    if (m->have_keys)
-        sh_pki_keyring_free(&m->keys);
+    sh_pki_keyring_free(&m->keys);
     free(m->out);
     free(m);
 }

@@ -25,10 +25,7 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
 
 typedef struct mutator_context {
     int loaded; /* 0 not yet, 1 done */
-    sh_pki_identity developer_id, development;
-    sh_pki_tsa tsa;
-    sh_pki_keyring keys; /* every identity, for the bundle actions */
-    bool have_keys;
+    sh_pki_keyring keys; /* every test identity (signers points into it) */
     sh_fm_signers signers;
     sh_fm_config config;
 } mutator_context;
@@ -37,11 +34,7 @@ static mutator_context context;
 
 static void release_context(void)
 {
-    sh_pki_identity_free(&context.developer_id);
-    sh_pki_identity_free(&context.development);
-    sh_pki_tsa_free(&context.tsa);
-    if (context.have_keys)
-        sh_pki_keyring_free(&context.keys);
+    sh_pki_keyring_free(&context.keys);
 }
 
 static unsigned percent_from_env(const char *name, unsigned fallback)
@@ -66,17 +59,8 @@ static const sh_fm_config *config(void)
     c->bundle_cross_percent = percent_from_env("SH_FM_BUNDLE_CROSS_PERCENT",
                                                c->bundle_cross_percent);
     char why[SH_PKI_WHY_MAX];
-    if (sh_pki_load_identity(NULL, "devid-team1", &context.developer_id, why, sizeof why))
-        context.signers.developer_id = &context.developer_id;
-    else
+    if (!sh_fm_signers_load(&context.keys, &context.signers, why, sizeof why))
         fprintf(stderr, "custom mutator: %s (re-signing ad hoc only)\n", why);
-    if (sh_pki_load_identity(NULL, "dev-team1", &context.development, why, sizeof why))
-        context.signers.development = &context.development;
-    if (sh_pki_load_tsa(NULL, &context.tsa, why, sizeof why))
-        context.signers.tsa = &context.tsa;
-    context.have_keys = sh_pki_keyring_load(&context.keys, NULL, why, sizeof why);
-    if (context.have_keys)
-        context.signers.keys = &context.keys;
     context.config.signers = &context.signers;
     atexit(release_context);
     return &context.config;

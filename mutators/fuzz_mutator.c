@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "fuzz_mutator_internal.h"
 #include "macho.h"
+#include "pki_keyring.h"
 #include "superblob.h"
 
 void sh_fm_config_init(sh_fm_config *c)
@@ -270,4 +271,17 @@ size_t sh_fm_mutate_bytes(uint8_t *data, size_t size, size_t max_size, sh_fm_rng
         return size + n;
     }
     }
+}
+
+bool sh_fm_signers_load(struct sh_pki_keyring *keys, sh_fm_signers *out, char *why,
+                        size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    if (!sh_pki_keyring_load(keys, NULL, why, why_size))
+        return false;
+    out->developer_id = sh_pki_keyring_find(keys, "devid-team1");
+    out->development = sh_pki_keyring_find(keys, "dev-team1");
+    out->tsa = &keys->tsa;
+    out->keys = keys;
+    return true;
 }

@@ -62,6 +62,11 @@ typedef struct sh_fm_signers {
     const struct sh_pki_keyring *keys;
 } sh_fm_signers;
 
+/* For the engine glue: loads the test PKI into *keys and points every field of *out into it.  On
+ * failure (why says what) *out is all NULL, re-signing ad hoc only, and *keys needs no freeing. */
+bool sh_fm_signers_load(struct sh_pki_keyring *keys, sh_fm_signers *out, char *why,
+                        size_t why_size);
+
 typedef struct sh_fm_config {
     unsigned byte_percent;   /* share of calls answered with SH_FM_BYTES (default 20) */
     unsigned resign_percent; /* share of Mach-O mutations that re-sign (default 25) */
