@@ -175,6 +175,26 @@ static const char *edit_plist(sh_bundle *b, const sh_allocator *alloc, sh_fm_rng
     return NULL;
 }
 
+/* A catalogue context for b that finds its identities in the engine's keyring when there is
+ * one (reading PEM files per mutation would cost more than the verdict). */
+static void init_ctx(const sh_fm_config *c, sh_bundle *b, sh_mut_ctx *ctx)
+{
+    sh_mut_ctx_init(ctx, b, SH_FX_SIGNING_TIME, NULL);
+    ctx->keys = c->signers ? c->signers->keys : NULL;
+}
+
+/* Re-signs the bundle whose Contents/MacOS holds path (the extension, then the app; or the
+ * app) as it was signed.  False when path is not a bundle's executable or signing failed. */
+static bool resign_owner(const sh_fm_config *c, sh_bundle *b, const char *path)
+{
+    sh_mut_ctx ctx;
+    init_ctx(c, b, &ctx);
+    size_t n = strlen(ctx.extension);
+    if (n && !strncmp(path, ctx.extension, n) && !strncmp(path + n, "/Contents/MacOS/", 16))
+        return sh_mut_resign_all(&ctx, NULL, NULL);
+    return !strncmp(path, "Contents/MacOS/", 15) && sh_mut_resign_root(&ctx, "", NULL);
+}
+
 /* A random Mach-O file (an executable: what the signature checks are about), or NULL. */
 static const sh_bundle_entry *pick_macho(const sh_bundle *b, sh_fm_rng *rng)
 {
@@ -216,26 +236,25 @@ static const char *edit_file(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng
     }
     sh_fm_kind kind = sh_fm_detect(copy, len);
     const char *what = "bundle.truncate";
+    bool resigned = false;
     if (kind == SH_FM_MACHO || kind == SH_FM_SUPERBLOB || kind == SH_FM_BLOB) {
         sh_fm_config inner = *c;
         inner.byte_percent = 0;
         sh_fm_result r;
         len = sh_fm_mutate(&inner, copy, len, room, sh_fm_rng_next(rng), &r);
-        what = r.action == SH_FM_RESIGN ? "bundle.macho_resign" : "bundle.macho_field";
+        resigned = r.action == SH_FM_RESIGN;
+        what = resigned ? "bundle.macho_resign" : "bundle.macho_field";
     } else {
         len = (size_t)sh_fm_rng_below(rng, len + 1);
     }
     bool ok = sh_bundle_put_file(b, path, copy, len, mode, NULL) == SH_E_OK;
     sh_free(c->alloc, copy);
+    /* The Mach-O mutator signs an executable alone, without the Info.plist and CodeResources
+     * slots a bundle's signature has: mostly re-sign its bundle too, so the edit gets past the
+     * slot checks to the stages after them. */
+    if (ok && resigned && sh_fm_rng_percent(rng, 80) && resign_owner(c, b, path))
+        what = "bundle.macho_resign_bundle";
     return ok ? what : NULL;
-}
-
-/* A catalogue context for b that finds its identities in the engine's keyring when there is
- * one (reading PEM files per mutation would cost more than the verdict). */
-static void init_ctx(const sh_fm_config *c, sh_bundle *b, sh_mut_ctx *ctx)
-{
-    sh_mut_ctx_init(ctx, b, SH_FX_SIGNING_TIME, NULL);
-    ctx->keys = c->signers ? c->signers->keys : NULL;
 }
 
 /* One or two catalogue mutators, chosen by the rng; NULL when they do not apply here. */

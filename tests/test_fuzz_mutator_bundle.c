@@ -501,6 +501,46 @@ static void dispatch_reaches_new_actions(void **state)
     assert_true(restyles >= 3);
 }
 
+/* An executable's signature edited by the Mach-O mutator, then its bundle re-signed: the code
+ * slots, the seal and the nested cdhash all agree again, so the verdict gets past them. */
+static void executable_edits_resign_bundle(void **state)
+{
+    fixture *f = *state;
+    sh_fm_config c = f->config;
+    c.byte_percent = 0;
+    c.bundle_resign_percent = 0;
+    c.resign_percent = 100;
+    size_t cap = 2 * f->packed_len + 65536;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    unsigned bundles = 0, alone = 0;
+    for (uint64_t seed = 0; seed < 120; seed++) {
+        memcpy(buf, f->packed, f->packed_len);
+        sh_fm_result r;
+        size_t n = sh_fm_mutate(&c, buf, f->packed_len, cap, seed, &r);
+        alone += r.what && strcmp(r.what, "bundle.macho_resign") == 0;
+        if (!r.what || strcmp(r.what, "bundle.macho_resign_bundle") != 0)
+            continue;
+        bundles++;
+        sh_bundle b;
+        sh_error err;
+        assert_int_equal(sh_bundle_unpack(buf, n, NULL, &b, &err), SH_E_OK);
+        sh_verdict v;
+        run_verdict(f, &b, &v);
+        char why[512];
+        if (broken_hashes(&v, r.what, why, sizeof why) ||
+            has_rule(&v, SH_RULE_NESTED_CODE_MODIFIED))
+            fail_msg("seed %llu: %s", (unsigned long long)seed, why);
+        sh_verdict_free(&v);
+        sh_bundle_free(&b);
+    }
+    free(buf);
+    fprintf(stderr, "executable edits: %u bundles re-signed, %u executables alone\n", bundles,
+            alone);
+    assert_true(bundles >= 5);
+    assert_true(alone >= 1); /* the old action stays, for a share */
+}
+
 /* Crossover of two products: the result unpacks; an extension moved in and the app re-signed
  * keeps every hash and the nested seal consistent. */
 static void bundle_crossover(void **state)
@@ -559,6 +599,7 @@ int main(void)
         cmocka_unit_test(profile_edits_verify),
         cmocka_unit_test(cms_remakes_verify),
         cmocka_unit_test(dispatch_reaches_new_actions),
+        cmocka_unit_test(executable_edits_resign_bundle),
         cmocka_unit_test(bundle_crossover),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
