@@ -144,6 +144,22 @@ static void check_bundle_slots(vd_ctx *x, vd_code *c)
     }
 }
 
+void vd_req_subject(const vd_ctx *x, const vd_code *c, sh_req_subject *s)
+{
+    const sh_slice_check *k = c->primary;
+    const sh_codedir *cd = &k->signature.cds[k->signature.best];
+    *s = (sh_req_subject){
+        .identifier = cd->identifier,
+        .cdhash = cd->cdhash,
+        .cdhash_len = cd->cdhash_size,
+        .chain = k->cms.has_leaf ? &k->cms.chain : NULL,
+        .caller_root_is_apple = x->o->trusted_root_is_apple,
+        .notarized = c->notarized,
+        .entitlements = c->entitlements,
+        .platform = cd->platform,
+    };
+}
+
 /* The designated requirement (slot 2, type 3) must hold for the code itself. */
 static void check_designated(vd_ctx *x, vd_code *c)
 {
@@ -156,17 +172,8 @@ static void check_designated(vd_ctx *x, vd_code *c)
     const sh_reqset_entry *dr = sh_reqset_find(&set, SH_REQ_TYPE_DESIGNATED);
     if (!dr)
         return;
-    const sh_codedir *cd = &k->signature.cds[k->signature.best];
-    sh_req_subject s = {
-        .identifier = cd->identifier,
-        .cdhash = cd->cdhash,
-        .cdhash_len = cd->cdhash_size,
-        .chain = k->cms.has_leaf ? &k->cms.chain : NULL,
-        .caller_root_is_apple = x->o->trusted_root_is_apple,
-        .notarized = c->notarized,
-        .entitlements = c->entitlements,
-        .platform = cd->platform,
-    };
+    sh_req_subject s;
+    vd_req_subject(x, c, &s);
     sh_req_result r;
     sh_err e = sh_req_evaluate(&dr->blob, &s, &r, &err);
     if (e != SH_E_OK) {

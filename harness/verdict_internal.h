@@ -5,6 +5,7 @@
 #include "entitlements.h"
 #include "infoplist.h"
 #include "inspect.h"
+#include "reqeval.h"
 #include "verdict.h"
 
 typedef struct vd_ctx {
@@ -50,6 +51,9 @@ void vd_log_rule(vd_ctx *x, sh_rule_id rule, const char *id, const char *path, c
 void vd_check_code(vd_ctx *x, vd_code *c, const uint8_t *exe, size_t exe_len);
 void vd_code_free(vd_code *c);
 void vd_summarise(vd_ctx *x, const vd_code *c, const char *role);
+
+/* What a requirement is evaluated against for code c (signed: c->primary set). */
+void vd_req_subject(const vd_ctx *x, const vd_code *c, sh_req_subject *s);
 
 /* The resource seal of a bundle root (verdict_seal.c).  nested: extension codes the app
  * seals as nested code (may be empty). */

@@ -106,6 +106,56 @@ static void check_entry(seal_ctx *s, const sh_coderesources *cr, const sh_res_ma
         issue(s, SH_RULE_RESOURCE_MODIFIED, rel);
 }
 
+/* Security validates sealed nested code by the requirement the seal records (StaticCode.cpp
+ * validateNestedCode; ResourceSeal reads only "requirement" and "optional"), not by its cdhash:
+ * nested code re-signed with the same identity still satisfies its designated requirement. */
+static void check_nested_requirement(seal_ctx *s, const char *rel, const sh_res_file *f,
+                                     const vd_code *n)
+{
+    char want[2 * SH_CDHASH_LEN + 1], got[2 * SH_CDHASH_LEN + 1] = "unsigned";
+    vd_hex(f->cdhash, SH_CDHASH_LEN, want);
+    if (n->has_cdhash)
+        vd_hex(n->cdhash, SH_CDHASH_LEN, got);
+    if (!f->requirement) {
+        s->c->signature_ok = false;
+        vd_add(s->x, SH_RULE_NESTED_SEAL_INVALID, s->c->root, SH_E_OK, false,
+               "%s: sealed by cdhash %s alone, without a requirement", rel, want);
+        return;
+    }
+    if (!n->has_cdhash || !n->primary || !n->signature_ok) {
+        /* Security validates the nested code before its requirement, and the nested code's own
+         * failure (reported on it) is what the app's validation ends in. */
+        s->c->signature_ok = false;
+        return;
+    }
+    sh_req_subject subject;
+    vd_req_subject(s->x, n, &subject);
+    sh_req_result r;
+    sh_error err = {0};
+    sh_err e = sh_req_evaluate_text(f->requirement, &subject, &r, &err);
+    if (e == SH_E_NO_MEMORY) {
+        s->x->v->failure = SH_E_NO_MEMORY;
+    } else if (e != SH_E_OK) {
+        char msg[512];
+        sh_error_format(&err, msg, sizeof msg);
+        s->c->signature_ok = false;
+        vd_add(s->x, SH_RULE_NESTED_SEAL_INVALID, s->c->root, e, false,
+               "%s: its sealed requirement does not compile: %s", rel, msg);
+    } else if (!r.satisfied && r.has_unsupported) {
+        vd_add(s->x, SH_RULE_NESTED_REQUIREMENT_UNDECIDED, s->c->root, SH_E_REQ_EVAL_UNSUPPORTED,
+               false, "%s: opcode %u in %s", rel, r.unsupported_op, f->requirement);
+    } else if (!r.satisfied) {
+        s->c->signature_ok = false;
+        vd_add(s->x, SH_RULE_NESTED_CODE_MODIFIED, s->c->root, SH_E_OK, false,
+               "%s: does not satisfy the sealed requirement %s (sealed cdhash %s, now %s)", rel,
+               f->requirement, want, got);
+    } else if (memcmp(f->cdhash, n->cdhash, SH_CDHASH_LEN) != 0) {
+        vd_add(s->x, SH_RULE_NESTED_CODE_RESIGNED, s->c->root, SH_E_OK, true,
+               "%s: sealed cdhash %s, now %s; the sealed requirement %s still holds", rel, want,
+               got, f->requirement);
+    }
+}
+
 static void check_nested(seal_ctx *s, const sh_coderesources *cr, const char *contents,
                          const vd_code *n)
 {
@@ -113,15 +163,7 @@ static void check_nested(seal_ctx *s, const sh_coderesources *cr, const char *co
     const char *rel = n->root + clen + 1;
     const sh_res_file *f = sh_res_find(&cr->files2, rel);
     if (f && f->nested) {
-        char want[2 * SH_CDHASH_LEN + 1], got[2 * SH_CDHASH_LEN + 1] = "unsigned";
-        vd_hex(f->cdhash, SH_CDHASH_LEN, want);
-        if (n->has_cdhash)
-            vd_hex(n->cdhash, SH_CDHASH_LEN, got);
-        if (!n->has_cdhash || memcmp(f->cdhash, n->cdhash, SH_CDHASH_LEN) != 0) {
-            s->c->signature_ok = false;
-            vd_add(s->x, SH_RULE_NESTED_CODE_MODIFIED, s->c->root, SH_E_OK, false,
-                   "%s: sealed cdhash %s, now %s", rel, want, got);
-        }
+        check_nested_requirement(s, rel, f, n);
         return;
     }
     /* sealed file by file (the default rules: Library/SystemExtensions is not a nested

@@ -400,10 +400,12 @@ const sh_mutator sh_catalogue[] = {
      EXPECT(8, errSecCSUnsigned, errSecCSUnsigned, NULL, NOT_LAUNCHED),
      sh_mut_extension_unsigned},
     {"app-nested-seal-stale",
-     "rebuild the extension (CFBundleVersion 2) and re-sign it, but not the app",
-     "the extension was re-signed after the app (signing order broken, 7); the app's seal of its "
-     "nested code records the old cdhash: 8b nested code failing is errSecCSBadNestedCode (M); "
-     "activation code for an invalid host app inferred as 8 (L)",
+     "rebuild the extension (CFBundleVersion 2) and re-sign it ad hoc (codesign --force -s -), "
+     "but not the app",
+     "a post-build script re-signed the extension ad hoc after the app was signed (signing order "
+     "broken, 7): the designated requirement the app's seal recorded for its nested code (anchor "
+     "apple generic, the team) no longer holds, and StaticCode.cpp validateNestedCode reports "
+     "errSecCSBadNestedCode (8b, H); activation code for an invalid host app inferred as 8 (L)",
      SH_MUT_STATIC, 0, SH_TOUCH_EXT_CODE "|(^" SH_EXT_RE "/Contents/Info\\.plist$)",
      STATIC_BREAK(errSecCSBadNestedCode),
      EXPECT(8, errSecCSBadNestedCode, errSecCSBadNestedCode, NULL, NOT_LAUNCHED),
@@ -501,6 +503,14 @@ const sh_mutator sh_catalogue[] = {
      "service stays under its group (7)",
      SH_MUT_NEUTRAL, SH_FIT_NETWORK | SH_FIT_CAMERA, SH_TOUCH_RESIGNED, NEUTRAL_SAME,
      NEUTRAL_SAME, sh_mut_extension_app_group_added},
+    {"extension-resigned-after-app",
+     "rebuild the extension (CFBundleVersion 2), re-sign it with the same identity but not the "
+     "app, resubmit",
+     "the extension was re-signed after the app (signing order broken, 7) by the same "
+     "certificate: the app's seal records the old cdhash, but macOS validates nested code by the "
+     "requirement the seal records (StaticCode.cpp validateNestedCode, H), which still holds",
+     SH_MUT_NEUTRAL, 0, SH_TOUCH_EXT_CODE "|(^" SH_EXT_RE "/Contents/Info\\.plist$)",
+     NEUTRAL_SAME, NEUTRAL_SAME, sh_mut_extension_resigned_after_app},
     {"app-ds-store-added", "add Contents/Resources/.DS_Store to the signed app (no re-sign)",
      "Finder browsed the bundle after signing; 7: the default rules omit ^(.*/)?\\.DS_Store$, so "
      "the seal ignores it",

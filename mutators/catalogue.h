@@ -91,6 +91,7 @@ bool sh_mut_extension_entitlements_reordered(sh_mut_ctx *ctx);
 bool sh_mut_extension_sandbox_removed(sh_mut_ctx *ctx);
 bool sh_mut_extension_network_client_added(sh_mut_ctx *ctx);
 bool sh_mut_extension_app_group_added(sh_mut_ctx *ctx);
+bool sh_mut_extension_resigned_after_app(sh_mut_ctx *ctx);
 bool sh_mut_app_ds_store_added(sh_mut_ctx *ctx);
 
 #endif

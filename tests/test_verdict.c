@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/x509.h>
+#include <plist/plist.h>
 
 #include "bundle.h"
 #include "bundle_signer.h"
@@ -217,6 +218,103 @@ static void test_tampered_and_missing(void **state)
     sh_bundle_free(&b);
 }
 
+/* The extension signed again after the app: with the same identity the requirement the app's
+ * seal recorded still holds (macOS checks that, not the cdhash); ad hoc it does not. */
+static void test_nested_code_sealed_by_requirement(void **state)
+{
+    fixture *f = *state;
+    sh_bundle b;
+    build(f, &b, app_ents_sandbox);
+    sh_verdict v;
+    run(f, &b, SH_POLICY_DEVELOPMENT, &v);
+    size_t base_findings = v.nfindings;
+    int base_code = v.sysext_code;
+    sh_verdict_free(&v);
+    put(&b, EXT_ROOT "/Contents/Resources/model.bin", "model v2", 8, 0644);
+    sign(f, &b, EXT_ROOT, ext_ents);
+    run(f, &b, SH_POLICY_DEVELOPMENT, &v);
+    assert_int_equal(sh_verdict_count(&v, SH_RULE_NESTED_CODE_RESIGNED), 1);
+    assert_int_equal(sh_verdict_count(&v, SH_RULE_NESTED_CODE_MODIFIED), 0);
+    assert_int_equal(v.nfindings, base_findings + 1); /* the note, nothing else */
+    assert_int_equal(v.sysext_code, base_code);
+    sh_verdict_free(&v);
+
+    sh_bundle_sign_options o;
+    sh_bundle_sign_options_init(&o);
+    o.code.force = true;
+    o.code.signing_time = T_SIGN;
+    o.code.entitlements = (const uint8_t *)ext_ents;
+    o.code.entitlements_len = strlen(ext_ents);
+    sh_sign_result r;
+    assert_int_equal(sh_sign_bundle(&b, EXT_ROOT, &o, &r), SH_SIGN_OK); /* ad hoc */
+    run(f, &b, SH_POLICY_DEVELOPMENT, &v);
+    assert_int_equal(sh_verdict_count(&v, SH_RULE_NESTED_CODE_MODIFIED), 1);
+    assert_int_equal(sh_verdict_count(&v, SH_RULE_NESTED_CODE_RESIGNED), 0);
+    sh_verdict_free(&v);
+    sh_bundle_free(&b);
+}
+
+/* The app's CodeResources with its nested seal's requirement replaced (NULL: removed). */
+static void set_nested_requirement(sh_bundle *b, const char *text)
+{
+    const char *path = "Contents/_CodeSignature/CodeResources";
+    const sh_bundle_entry *e = sh_bundle_find(b, path);
+    assert_non_null(e);
+    plist_t root = NULL;
+    plist_from_memory((const char *)e->data, (uint32_t)e->len, &root);
+    assert_non_null(root);
+    plist_t seal = plist_access_path(root, 2, "files2",
+                                     "Library/SystemExtensions/" EXT_ID ".systemextension");
+    assert_non_null(seal);
+    assert_non_null(plist_dict_get_item(seal, "requirement"));
+    if (text)
+        plist_dict_set_item(seal, "requirement", plist_new_string(text));
+    else
+        plist_dict_remove_item(seal, "requirement");
+    char *xml = NULL;
+    uint32_t len = 0;
+    plist_to_xml(root, &xml, &len);
+    put(b, path, xml, len, 0644);
+    plist_to_xml_free(xml);
+    plist_free(root);
+}
+
+/* What the nested seal's requirement says decides: missing or not compiling is a seal macOS
+ * cannot use; a clause not decidable offline is only noted; a false one fails the app. */
+static void test_nested_seal_requirement_text(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *text;
+        sh_rule_id rule;
+    } cases[] = {
+        {NULL, SH_RULE_NESTED_SEAL_INVALID},
+        {"identifier \"unterminated", SH_RULE_NESTED_SEAL_INVALID},
+        {"info[CFBundleVersion] = \"1\"", SH_RULE_NESTED_REQUIREMENT_UNDECIDED},
+        {"identifier \"com.example.other\" and anchor apple generic",
+         SH_RULE_NESTED_CODE_MODIFIED},
+        {"identifier \"" EXT_ID "\" and anchor apple generic", SH_RULE_COUNT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sh_bundle b;
+        build(f, &b, app_ents_sandbox);
+        set_nested_requirement(&b, cases[i].text);
+        sh_verdict v;
+        run(f, &b, SH_POLICY_DEVELOPMENT, &v);
+        /* edited after signing: the envelope no longer matches slot 3 either way */
+        assert_int_equal(sh_verdict_count(&v, SH_RULE_RESOURCE_ENVELOPE_MODIFIED), 1);
+        static const sh_rule_id nested_rules[] = {
+            SH_RULE_NESTED_SEAL_INVALID, SH_RULE_NESTED_REQUIREMENT_UNDECIDED,
+            SH_RULE_NESTED_CODE_MODIFIED, SH_RULE_NESTED_CODE_RESIGNED};
+        for (size_t k = 0; k < sizeof nested_rules / sizeof nested_rules[0]; k++)
+            if (sh_verdict_count(&v, nested_rules[k]) != (nested_rules[k] == cases[i].rule))
+                fail_msg("case %zu: rule %d counted %zu", i, (int)nested_rules[k],
+                         sh_verdict_count(&v, nested_rules[k]));
+        sh_verdict_free(&v);
+        sh_bundle_free(&b);
+    }
+}
+
 /* sh_verdict_print_json into memory: one JSON value. */
 static char *json_of(const sh_verdict *v, const char *label, size_t *len)
 {
@@ -349,6 +447,8 @@ int main(void)
         cmocka_unit_test(test_install_entitlement_without_profile_kills_app),
         cmocka_unit_test(test_not_notarized),
         cmocka_unit_test(test_tampered_and_missing),
+        cmocka_unit_test(test_nested_code_sealed_by_requirement),
+        cmocka_unit_test(test_nested_seal_requirement_text),
         cmocka_unit_test(test_json_output),
         cmocka_unit_test(test_lone_executable_sample),
     };
