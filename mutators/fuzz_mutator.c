@@ -77,13 +77,14 @@ static bool take(sh_bytebuf *b, uint8_t *data, size_t max_size, size_t *size)
 }
 
 static bool rebuild(const sh_fm_config *c, sh_fm_action action, sh_fm_kind kind, uint8_t *data,
-                    size_t *size, size_t max_size, sh_fm_rng *rng, const char **what)
+                    size_t *size, size_t max_size, sh_fm_rng *rng, const char **what,
+                    bool *damaged)
 {
     sh_bytebuf b;
     sh_bytebuf_init(&b, c->alloc);
     bool ok = false;
     if (action == SH_FM_RESIGN)
-        ok = sh_fm_resign(c, data, *size, rng, &b, what);
+        ok = sh_fm_resign(c, data, *size, rng, &b, what, damaged);
     else if (action == SH_FM_BLOBS)
         ok = sh_fm_mutate_blobs(data, *size, kind, NULL, rng, &b, what);
     else if (action == SH_FM_BUNDLE_TREE)
@@ -122,12 +123,13 @@ size_t sh_fm_mutate(const sh_fm_config *c, uint8_t *data, size_t size, size_t ma
     r->kind = sh_fm_detect(data, size);
     r->action = SH_FM_BYTES;
     r->what = "bytes";
+    r->damaged = false;
     if (size > max_size || sh_fm_rng_percent(&rng, c->byte_percent))
         return size;
     sh_fm_action action = choose(c, r->kind, &rng);
     const char *what = NULL;
     if ((action == SH_FM_RESIGN || action == SH_FM_BLOBS || action == SH_FM_BUNDLE_TREE) &&
-        rebuild(c, action, r->kind, data, &size, max_size, &rng, &what)) {
+        rebuild(c, action, r->kind, data, &size, max_size, &rng, &what, &r->damaged)) {
         r->action = action;
         r->what = what;
         return size;
@@ -177,6 +179,7 @@ size_t sh_fm_crossover(const sh_fm_config *c, const uint8_t *a, size_t a_len, co
     r->kind = sh_fm_detect(a, a_len);
     r->action = SH_FM_BLOBS;
     r->what = NULL;
+    r->damaged = false;
     if (r->kind == SH_FM_BUNDLE) {
         /* Half of libFuzzer's mutation calls are crossovers, each followed by a run of the
          * target.  Moving a file or extension between bundles finds less than one of

@@ -75,6 +75,10 @@ typedef struct sh_fm_config {
     unsigned bundle_resign_percent; /* share of bundle edits that re-sign (35) */
     const sh_fm_signers *signers; /* NULL: resign ad hoc only */
     const sh_allocator *alloc;    /* NULL: the C library */
+    /* Set when the Mach-O is a bundle's main executable: the Info.plist and CodeResources bytes
+     * its re-signing seals in special slots 1 and 3, as a bundle's signature does (NULL: none). */
+    const uint8_t *info_plist, *resources;
+    size_t info_plist_len, resources_len;
 } sh_fm_config;
 
 void sh_fm_config_init(sh_fm_config *c);
@@ -83,6 +87,7 @@ typedef struct sh_fm_result {
     sh_fm_kind kind;
     sh_fm_action action;
     const char *what; /* static text naming the last field or operation ("cd.hashType") */
+    bool damaged;     /* SH_FM_RESIGN: a field of the fresh signature was then damaged */
 } sh_fm_result;
 
 sh_fm_kind sh_fm_detect(const uint8_t *data, size_t size);

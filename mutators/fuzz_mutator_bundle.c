@@ -183,16 +183,33 @@ static void init_ctx(const sh_fm_config *c, sh_bundle *b, sh_mut_ctx *ctx)
     ctx->keys = c->signers ? c->signers->keys : NULL;
 }
 
-/* Re-signs the bundle whose Contents/MacOS holds path (the extension, then the app; or the
- * app) as it was signed.  False when path is not a bundle's executable or signing failed. */
-static bool resign_owner(const sh_fm_config *c, sh_bundle *b, const char *path)
+/* When path is a bundle's main executable (the app's or the extension's Contents/MacOS), points
+ * inner's special-slot inputs at that bundle's Info.plist and CodeResources, so a re-signing of
+ * it seals them as the bundle's signature does. */
+static void seal_slots_for(const sh_fm_config *c, sh_bundle *b, const char *path,
+                           sh_fm_config *inner)
 {
     sh_mut_ctx ctx;
     init_ctx(c, b, &ctx);
+    const char *root = NULL;
     size_t n = strlen(ctx.extension);
     if (n && !strncmp(path, ctx.extension, n) && !strncmp(path + n, "/Contents/MacOS/", 16))
-        return sh_mut_resign_all(&ctx, NULL, NULL);
-    return !strncmp(path, "Contents/MacOS/", 15) && sh_mut_resign_root(&ctx, "", NULL);
+        root = ctx.extension;
+    else if (!strncmp(path, "Contents/MacOS/", 15))
+        root = "";
+    char info[SH_MAX_BUNDLE_PATH + 1], res[SH_MAX_BUNDLE_PATH + 1];
+    if (!root || !sh_mut_path(info, sizeof info, root, "Info.plist") ||
+        !sh_mut_path(res, sizeof res, root, "_CodeSignature/CodeResources"))
+        return;
+    const sh_bundle_entry *i = sh_bundle_find(b, info), *r = sh_bundle_find(b, res);
+    if (i && i->kind == SH_BUNDLE_FILE) {
+        inner->info_plist = i->data;
+        inner->info_plist_len = i->len;
+    }
+    if (r && r->kind == SH_BUNDLE_FILE) {
+        inner->resources = r->data;
+        inner->resources_len = r->len;
+    }
 }
 
 /* A random Mach-O file (an executable: what the signature checks are about), or NULL. */
@@ -236,24 +253,25 @@ static const char *edit_file(const sh_fm_config *c, sh_bundle *b, sh_fm_rng *rng
     }
     sh_fm_kind kind = sh_fm_detect(copy, len);
     const char *what = "bundle.truncate";
-    bool resigned = false;
     if (kind == SH_FM_MACHO || kind == SH_FM_SUPERBLOB || kind == SH_FM_BLOB) {
         sh_fm_config inner = *c;
         inner.byte_percent = 0;
+        /* mostly signed as its bundle signs it, so the edit gets past the slot checks; a
+         * share signed alone, as the Mach-O mutator does for a lone file */
+        if (sh_fm_rng_percent(rng, 80))
+            seal_slots_for(c, b, path, &inner);
         sh_fm_result r;
         len = sh_fm_mutate(&inner, copy, len, room, sh_fm_rng_next(rng), &r);
-        resigned = r.action == SH_FM_RESIGN;
-        what = resigned ? "bundle.macho_resign" : "bundle.macho_field";
+        bool sealed = inner.info_plist || inner.resources;
+        what = r.action != SH_FM_RESIGN ? "bundle.macho_field"
+               : !sealed                ? "bundle.macho_resign"
+               : r.damaged              ? "bundle.macho_resign_sealed_damaged"
+                                        : "bundle.macho_resign_sealed";
     } else {
         len = (size_t)sh_fm_rng_below(rng, len + 1);
     }
     bool ok = sh_bundle_put_file(b, path, copy, len, mode, NULL) == SH_E_OK;
     sh_free(c->alloc, copy);
-    /* The Mach-O mutator signs an executable alone, without the Info.plist and CodeResources
-     * slots a bundle's signature has: mostly re-sign its bundle too, so the edit gets past the
-     * slot checks to the stages after them. */
-    if (ok && resigned && sh_fm_rng_percent(rng, 80) && resign_owner(c, b, path))
-        what = "bundle.macho_resign_bundle";
     return ok ? what : NULL;
 }
 

@@ -124,7 +124,7 @@ bool sh_fm_find_signature(const uint8_t *data, size_t size, uint64_t which, sh_f
 /* ---- re-signing (fuzz_mutator_resign.c) --------------------------------------------------- */
 
 bool sh_fm_resign(const sh_fm_config *c, const uint8_t *data, size_t size, sh_fm_rng *rng,
-                  sh_bytebuf *out, const char **what);
+                  sh_bytebuf *out, const char **what, bool *damaged);
 
 /* ---- packed bundles (fuzz_mutator_bundle.c) ----------------------------------------------- */
 

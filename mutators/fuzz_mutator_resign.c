@@ -115,8 +115,9 @@ static const char *damage_signature(const sh_allocator *alloc, sh_bytebuf *signe
 }
 
 bool sh_fm_resign(const sh_fm_config *c, const uint8_t *data, size_t size, sh_fm_rng *rng,
-                  sh_bytebuf *out, const char **what)
+                  sh_bytebuf *out, const char **what, bool *damaged)
 {
+    *damaged = false;
     sh_bytebuf changed;
     sh_bytebuf_init(&changed, c->alloc);
     if (!sh_bytebuf_append(&changed, data, size))
@@ -136,15 +137,20 @@ bool sh_fm_resign(const sh_fm_config *c, const uint8_t *data, size_t size, sh_fm
     o.signing_time = 1700000000 + (int64_t)sh_fm_rng_below(rng, 86400 * 365);
     o.entitlements = (const uint8_t *)sh_fm_entitlements(
         (unsigned)sh_fm_rng_below(rng, SH_FM_ENTITLEMENT_SETS), &o.entitlements_len);
+    o.info_plist = c->info_plist;
+    o.info_plist_len = c->info_plist_len;
+    o.resources = c->resources;
+    o.resources_len = c->resources_len;
 
     sh_sign_result r;
     size_t start = out->len;
     bool ok = sh_sign_macho(changed.data, changed.len, &o, out, &r) == SH_SIGN_OK;
     sh_bytebuf_free(&changed);
     if (ok && sh_fm_rng_percent(rng, 30) && out->len > start && start == 0) {
-        const char *damaged = damage_signature(c->alloc, out, rng);
-        if (damaged)
-            *what = damaged;
+        const char *field = damage_signature(c->alloc, out, rng);
+        *damaged = field != NULL;
+        if (field)
+            *what = field;
     }
     return ok;
 }
