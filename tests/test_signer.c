@@ -496,10 +496,13 @@ static void write_file(const char *path, const void *data, size_t len)
     assert_int_equal(fclose(f), 0);
 }
 
-static const char *build_dir(void)
+/* A private directory under $TMPDIR (or /tmp) for the files openssl reads; the caller removes
+ * it with remove_work_dir. */
+static void make_work_dir(char *dir, size_t size)
 {
-    const char *d = getenv("SH_BUILD_DIR");
-    return d ? d : ".";
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, size, "%s/test_signer.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
 }
 
 static void openssl_cms_verify_accepts(void **state)
@@ -519,13 +522,12 @@ static void openssl_cms_verify_accepts(void **state)
     expect_ok(sh_macho_signature(&f.slices[0], &sigdata, &err), &err, "signature");
     expect_ok(sh_signature_parse(&sigdata, &sig, &err), &err, "signature parse");
     const sh_blob_entry *cms = sh_signature_cms(&sig);
-    char cms_path[1024], cd_path[1024], root_path[1024], cmd[4096];
-    snprintf(cms_path, sizeof cms_path, "%s/test_signer.cms.der", build_dir());
-    snprintf(cd_path, sizeof cd_path, "%s/test_signer.cd.bin", build_dir());
-    snprintf(root_path, sizeof root_path, "%s/test_signer.root.der", build_dir());
+    char dir[512], cms_path[1024], cd_path[1024], cmd[4096];
+    make_work_dir(dir, sizeof dir);
+    snprintf(cms_path, sizeof cms_path, "%s/cms.der", dir);
+    snprintf(cd_path, sizeof cd_path, "%s/cd.bin", dir);
     write_file(cms_path, cms->blob.p + 8, cms->blob.len - 8);
     write_file(cd_path, sig.cds[0].blob.p, sig.cds[0].blob.len);
-    write_file(root_path, p->root_der, (size_t)p->root_der_len);
     sh_macho_free(&f);
     snprintf(cmd, sizeof cmd,
              "openssl cms -verify -binary -inform DER -in '%s' -content '%s' -CAfile '%s/root.cert.pem' "
@@ -555,6 +557,9 @@ static void openssl_cms_verify_accepts(void **state)
         status = pclose(pipe);
         assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
+    assert_int_equal(remove(cms_path), 0);
+    assert_int_equal(remove(cd_path), 0);
+    assert_int_equal(rmdir(dir), 0);
     sh_bytebuf_free(&out);
     sh_bytebuf_free(&in);
 }
@@ -617,10 +622,11 @@ static int run_sign(int argc, const char *const *args)
 static void cli_signs_in_place_and_refuses_resign(void **state)
 {
     pki_state *p = *state;
-    char path[1024], ents[1024], out_path[1024];
-    snprintf(path, sizeof path, "%s/test_signer.cli.bin", build_dir());
-    snprintf(ents, sizeof ents, "%s/test_signer.ents.plist", build_dir());
-    snprintf(out_path, sizeof out_path, "%s/test_signer.cli.out", build_dir());
+    char dir[512], path[1024], ents[1024], out_path[1024];
+    make_work_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/cli.bin", dir);
+    snprintf(ents, sizeof ents, "%s/ents.plist", dir);
+    snprintf(out_path, sizeof out_path, "%s/cli.out", dir);
     sh_bytebuf in;
     synth(SH_SYNTH_ARM64, true, 13, &in);
     write_file(path, in.data, in.len);
@@ -654,6 +660,10 @@ static void cli_signs_in_place_and_refuses_resign(void **state)
     assert_int_equal(run_sign(3, a6), 2);
     const char *a7[] = {"--sign", "-", "/nonexistent/file"};
     assert_int_equal(run_sign(3, a7), 4);
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(remove(ents), 0);
+    assert_int_equal(remove(out_path), 0);
+    assert_int_equal(rmdir(dir), 0);
     sh_bytebuf_free(&t2);
     sh_bytebuf_free(&adhoc);
     sh_bytebuf_free(&got);
