@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Structure-aware vs plain byte mutation, same target, same seeds, same time, same run:
 #   fuzz/compare-structured.sh [--target T] [--seconds S] [--build-dir DIR] [--seeds DIR]
-#                              [--json FILE]
+#                              [--json FILE] [--keep DIR]
 # Runs <T>_structured (the custom mutator) and <T> (libFuzzer's byte mutation) side by side, one
 # core each, from copies of the seeds (default corpus/<T>/), then prints the coverage (cov:
 # edges) and features (ft:) the seeds alone gave and each side reached, and their ratio.  Needs
 # the `fuzz` preset (cmake --preset fuzz; the script builds the two binaries).  Default:
-# fuzz_bundle_verdict for 600 s.
+# fuzz_bundle_verdict for 600 s.  --keep DIR keeps both final corpora and logs (DIR/plain,
+# DIR/structured), e.g. to replay them through a source-coverage build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=fuzz_bundle_verdict
@@ -14,6 +15,7 @@ seconds=600
 build=build/fuzz
 json=
 seeds=
+keep=
 while [ $# -gt 0 ]; do
     case $1 in
         --target) target=$2; shift 2 ;;
@@ -21,7 +23,8 @@ while [ $# -gt 0 ]; do
         --build-dir) build=$2; shift 2 ;;
         --json) json=$2; shift 2 ;;
         --seeds) seeds=$2; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --keep) keep=$2; shift 2 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "compare-structured.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +48,10 @@ run() { # name binary
 run plain "$build/fuzz/$target" &
 run structured "$build/fuzz/${target}_structured" &
 wait
+if [ -n "$keep" ]; then
+    mkdir -p "$keep"
+    cp -r "$work/plain" "$work/structured" "$keep/"
+fi
 
 # The last status line libFuzzer printed: "#N ... cov: E ft: F corp: C ... exec/s: X".
 stat() { # name field
