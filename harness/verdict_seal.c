@@ -112,8 +112,9 @@ static void check_entry(seal_ctx *s, const sh_coderesources *cr, const sh_res_ma
 static void check_nested_requirement(seal_ctx *s, const char *rel, const sh_res_file *f,
                                      const vd_code *n)
 {
-    char want[2 * SH_CDHASH_LEN + 1], got[2 * SH_CDHASH_LEN + 1] = "unsigned";
-    vd_hex(f->cdhash, SH_CDHASH_LEN, want);
+    char want[2 * SH_CDHASH_LEN + 1] = "none", got[2 * SH_CDHASH_LEN + 1] = "unsigned";
+    if (f->has_cdhash)
+        vd_hex(f->cdhash, SH_CDHASH_LEN, want);
     if (n->has_cdhash)
         vd_hex(n->cdhash, SH_CDHASH_LEN, got);
     if (!f->requirement) {
@@ -149,7 +150,7 @@ static void check_nested_requirement(seal_ctx *s, const char *rel, const sh_res_
         vd_add(s->x, SH_RULE_NESTED_CODE_MODIFIED, s->c->root, SH_E_OK, false,
                "%s: does not satisfy the sealed requirement %s (sealed cdhash %s, now %s)", rel,
                f->requirement, want, got);
-    } else if (memcmp(f->cdhash, n->cdhash, SH_CDHASH_LEN) != 0) {
+    } else if (f->has_cdhash && memcmp(f->cdhash, n->cdhash, SH_CDHASH_LEN) != 0) {
         vd_add(s->x, SH_RULE_NESTED_CODE_RESIGNED, s->c->root, SH_E_OK, true,
                "%s: sealed cdhash %s, now %s; the sealed requirement %s still holds", rel, want,
                got, f->requirement);

@@ -122,10 +122,11 @@ static sh_err entry_fields(entry_ctx *c, plist_t d, sh_res_file *f)
         e = get_text(c, v, "symlink", SH_MAX_RES_PATH_LEN, &f->symlink);
     if (e == SH_E_OK && (v = plist_dict_get_item(d, "cdhash")) != NULL) {
         e = get_digest(c, v, "cdhash", f->cdhash, SH_RES_SHA1_LEN);
-        f->nested = e == SH_E_OK;
+        f->has_cdhash = e == SH_E_OK;
     }
     if (e == SH_E_OK && (v = plist_dict_get_item(d, "requirement")) != NULL)
         e = get_text(c, v, "requirement", SH_MAX_RES_REQUIREMENT_LEN, &f->requirement);
+    f->nested = f->has_cdhash || f->requirement;
     return e;
 }
 
@@ -134,8 +135,7 @@ static sh_err entry_kind(entry_ctx *c, const sh_res_file *f, bool v1)
     bool hashed = f->has_hash || f->has_hash2;
     if (v1 ? !f->has_hash : !(hashed || f->symlink || f->nested))
         return entry_fail(c, SH_E_RES_ENTRY_EMPTY, NULL, 0);
-    if ((f->nested && (hashed || f->symlink)) || (f->symlink && hashed) ||
-        (f->requirement && !f->nested))
+    if ((f->nested && (hashed || f->symlink)) || (f->symlink && hashed))
         return entry_fail(c, SH_E_RES_ENTRY_CONFLICT, NULL, 0);
     return SH_E_OK;
 }

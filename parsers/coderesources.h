@@ -4,7 +4,9 @@
  * be a dict.  Keys read (others are ignored, as Security ignores them):
  * - files (v1): path -> data (SHA-1, 20 bytes) or {hash, optional};
  * - files2 (v2): path -> {hash (SHA-1, 20), hash2 (SHA-256, 32), optional} or {symlink} or nested
- *   code {cdhash (20), requirement (designated requirement text)};
+ *   code {cdhash (20), requirement (designated requirement text)}, either of which alone also
+ *   makes a nested entry (Security's ResourceSeal reads only the requirement; codesign writes
+ *   both);
  * - rules, rules2: pattern -> true (weight 1), false (omitted, weight 1; ResourceBuilder::addRule)
  *   or {omit, optional, nested, weight}.  Weights may be <integer> or <real> (Apple writes reals)
  *   and must be whole numbers in [0, UINT32_MAX].
@@ -40,7 +42,8 @@ typedef struct sh_res_file {
     uint8_t hash2[SH_RES_SHA256_LEN];
     bool optional;
     char *symlink;     /* symlink target, or NULL */
-    bool nested;       /* nested code: cdhash (+ requirement) */
+    bool nested;       /* nested code: a cdhash or a requirement (or, as codesign writes, both) */
+    bool has_cdhash;
     uint8_t cdhash[SH_RES_SHA1_LEN];
     char *requirement; /* nested code's requirement text, or NULL */
 } sh_res_file;

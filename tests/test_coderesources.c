@@ -196,11 +196,27 @@ static void entry_kinds_and_lookup(void **state)
         assert_ptr_equal(sh_res_find(&cr.files2, order[i]), &cr.files2.items[i]);
     }
     const sh_res_file *f = &cr.files2.items[0];
-    assert_true(f->nested);
+    assert_true(f->nested && f->has_cdhash);
     assert_string_equal(f->requirement, "identifier \"a\" and anchor apple");
     assert_string_equal(cr.files2.items[1].symlink, "../x");
     assert_true(cr.files2.items[4].optional);
     assert_true(cr.files2.items[3].has_hash && !cr.files2.items[3].has_hash2);
+    sh_coderesources_free(&cr);
+    /* either half of a nested seal alone is still a nested entry (ResourceSeal keys on the
+     * requirement; a cdhash alone is left for the verdict to refuse) */
+    assert_int_equal(
+        parse_text("<dict><key>files2</key><dict>"
+                   "<key>PlugIns/R.appex</key><dict><key>requirement</key><string>anchor apple"
+                   "</string><key>optional</key><true/></dict>"
+                   "<key>PlugIns/C.appex</key><dict><key>cdhash</key>" Z20 "</dict>"
+                   "</dict></dict>",
+                   &cr, NULL, &err),
+        SH_E_OK);
+    f = sh_res_find(&cr.files2, "PlugIns/R.appex");
+    assert_true(f && f->nested && !f->has_cdhash && f->optional);
+    assert_string_equal(f->requirement, "anchor apple");
+    f = sh_res_find(&cr.files2, "PlugIns/C.appex");
+    assert_true(f && f->nested && f->has_cdhash && !f->requirement);
     sh_coderesources_free(&cr);
 }
 
