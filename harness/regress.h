@@ -53,8 +53,9 @@ typedef struct sh_regress_report {
     double seconds;
 } sh_regress_report;
 
-/* The notary list (text) case c is judged with; malloc'd, NULL with why on failure.  Needs a
- * verdict only for a resubmitted Developer ID case. */
+/* The notary list (text) case c is judged with; malloc'd, NULL with why on failure.  A
+ * resubmitted Developer ID case that expects no notary objection adds every cdhash of its code
+ * (each slice, each hash type). */
 char *sh_regress_notary_list(const sh_case_set *set, const sh_case *c, char *why, size_t why_size);
 /* "distribution" or "development": the policy case c is judged under. */
 const char *sh_regress_policy_name(const sh_case *c);
