@@ -258,11 +258,13 @@ typedef struct seal_rules {
     const sh_res_rules *rules; /* cr.rules2, or defaults when it has none */
     sh_err matcher_result;
     sh_error matcher_err;
-    sh_res_matcher m;
+    const sh_res_matcher *m; /* shared through the memo, or &scratch */
+    sh_res_matcher scratch;
 } seal_rules;
 
-/* Builds in place: m points into *s. */
-static void seal_rules_build(const sh_allocator *alloc, const sh_bundle_entry *e, seal_rules *s)
+/* Builds in place: m may point into *s. */
+static void seal_rules_build(const sh_allocator *alloc, sh_verify_memo *memo,
+                             const sh_bundle_entry *e, seal_rules *s)
 {
     memset(s, 0, sizeof *s);
     sh_cursor cur = sh_cursor_make(e->data, e->len);
@@ -278,13 +280,13 @@ static void seal_rules_build(const sh_allocator *alloc, const sh_bundle_entry *e
         if (s->defaults_failed)
             return;
     }
-    s->matcher_result = sh_res_matcher_init(&s->m, s->rules, alloc, &s->matcher_err);
+    s->matcher_result =
+        sh_res_matcher_shared(memo, s->rules, alloc, &s->scratch, &s->m, &s->matcher_err);
 }
 
 static void seal_rules_free(seal_rules *s)
 {
-    if (s->matcher_result == SH_E_OK)
-        sh_res_matcher_free(&s->m);
+    sh_res_matcher_release(&s->scratch, s->m);
     if (s->rules == &s->defaults && !s->defaults_failed)
         sh_res_rules_free(s->cr.alloc, &s->defaults);
     sh_coderesources_free(&s->cr);
@@ -317,11 +319,11 @@ static const seal_rules *get_seal_rules(vd_ctx *x, const sh_bundle_entry *e, sea
         return known;
     seal_rules *s = keyed ? calloc(1, sizeof *s) : NULL;
     if (!s) {
-        seal_rules_build(x->o->alloc, e, scratch);
+        seal_rules_build(x->o->alloc, x->o->memo, e, scratch);
         *built = scratch;
         return scratch;
     }
-    seal_rules_build(x->o->alloc, e, s);
+    seal_rules_build(x->o->alloc, x->o->memo, e, s);
     /* running out of memory is not a property of the input */
     bool storable = s->result != SH_E_NO_MEMORY && !s->defaults_failed &&
                     (s->result != SH_E_OK || s->matcher_result != SH_E_NO_MEMORY);
@@ -354,7 +356,7 @@ void vd_check_seal(vd_ctx *x, vd_code *c, const vd_code *nested, size_t nnested)
         vd_add(x, SH_RULE_RESOURCES_NOT_SEALED, c->root, sr->result, false, "%s: %s", path, msg);
     } else if (sr->matcher_result == SH_E_OK) {
         seal_ctx s = {x, c, 0, 0};
-        walk(&s, &sr->cr, &sr->m, contents, nested, nnested);
+        walk(&s, &sr->cr, sr->m, contents, nested, nnested);
         if (s.dropped)
             vd_add(x, SH_RULE_RESOURCE_MODIFIED, c->root, SH_E_OK, true,
                    "%zu more resource-seal findings not listed", s.dropped);

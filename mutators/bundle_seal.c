@@ -20,8 +20,8 @@ typedef struct seal {
     const char *exe_path;
     size_t base_len; /* of "<root>/Contents" */
     sh_res_rules rules2;
-    sh_res_matcher m2;
-    bool m2_ok;
+    const sh_res_matcher *m2; /* shared through the memo, or &m2_scratch */
+    sh_res_matcher m2_scratch;
     bool *nested_dir;      /* per bundle entry: a directory sealed as nested code */
     sh_crw_entry *entries; /* what the writer gets */
     char **owned;          /* per entry: the string it owns (symlink target, requirement) */
@@ -56,7 +56,7 @@ static sh_sign_status rule_is_nested(const seal *s, const char *rel, bool *neste
 {
     sh_res_match m;
     sh_error err;
-    if (sh_res_matcher_match(&s->m2, rel, &m, &err) != SH_E_OK)
+    if (sh_res_matcher_match(s->m2, rel, &m, &err) != SH_E_OK)
         return sh_sign_fail(s->r, SH_SIGN_FAILED, "resource rules cannot match %s", rel);
     *nested = m.rule && !m.rule->omit && m.rule->nested;
     return SH_SIGN_OK;
@@ -126,7 +126,7 @@ static sh_sign_status collect(seal *s, const char *contents)
 }
 
 static sh_sign_status seal_init(seal *s, const sh_bundle *b, const char *exe_path,
-                                sh_sign_result *r)
+                                struct sh_verify_memo *memo, sh_sign_result *r)
 {
     memset(s, 0, sizeof *s);
     s->b = b;
@@ -136,9 +136,9 @@ static sh_sign_status seal_init(seal *s, const sh_bundle *b, const char *exe_pat
     sh_error err;
     if (sh_crw_rules2(&sh_bsign_sysext_rule, 1, b->alloc, &s->rules2, &cerr) != SH_W_OK)
         return sh_sign_fail(r, SH_SIGN_FAILED, "resource rules: %s", cerr.what);
-    if (sh_res_matcher_init(&s->m2, &s->rules2, b->alloc, &err) != SH_E_OK)
+    if (sh_res_matcher_shared(memo, &s->rules2, b->alloc, &s->m2_scratch, &s->m2, &err) !=
+        SH_E_OK)
         return sh_sign_fail(r, SH_SIGN_FAILED, "resource rules do not compile");
-    s->m2_ok = true;
     size_t n = b->count ? b->count : 1;
     s->nested_dir = sh_calloc(b->alloc, n, sizeof *s->nested_dir);
     s->entries = sh_calloc(b->alloc, n, sizeof *s->entries);
@@ -156,25 +156,26 @@ static void seal_free(seal *s)
     sh_free(a, s->owned);
     sh_free(a, s->entries);
     sh_free(a, s->nested_dir);
-    if (s->m2_ok)
-        sh_res_matcher_free(&s->m2);
+    sh_res_matcher_release(&s->m2_scratch, s->m2);
     sh_res_rules_free(a, &s->rules2);
 }
 
 sh_sign_status sh_bsign_seal(const sh_bundle *b, const char *root, const char *exe_path,
-                             sh_bytebuf *out, sh_sign_result *r)
+                             struct sh_verify_memo *memo, sh_bytebuf *out, sh_sign_result *r)
 {
     char contents[SH_BSIGN_PATH_SIZE];
     if (!sh_bsign_join(root, NULL, contents, sizeof contents))
         return sh_sign_fail(r, SH_SIGN_MALFORMED, "bundle path too long: %s", root);
     seal s;
-    sh_sign_status st = seal_init(&s, b, exe_path, r);
+    sh_sign_status st = seal_init(&s, b, exe_path, memo, r);
     s.base_len = strlen(contents);
     if (st == SH_SIGN_OK)
         st = collect(&s, contents);
     sh_crw_error cerr = {0};
+    sh_crw_options crw_opt = {.memo = memo};
     if (st == SH_SIGN_OK &&
-        sh_crw_write_rules(s.entries, s.n, NULL, &sh_bsign_sysext_rule, 1, b->alloc, out, &cerr) !=
+        sh_crw_write_rules(s.entries, s.n, &crw_opt, &sh_bsign_sysext_rule, 1, b->alloc, out,
+                           &cerr) !=
             SH_W_OK)
         st = sh_sign_fail(r, cerr.status == SH_W_NO_MEMORY ? SH_SIGN_FAILED : SH_SIGN_MALFORMED,
                           "CodeResources for %s/Contents: %s%s%s", root[0] ? root : ".", cerr.what,

@@ -46,7 +46,7 @@ static sh_sign_status seal_and_sign(sh_bundle *w, const char *root,
     sh_error err;
     sh_sign_status st = sh_bsign_find_main(w, root, &m, r);
     if (st == SH_SIGN_OK)
-        st = sh_bsign_seal(w, root, m.exe_path, &resources, r);
+        st = sh_bsign_seal(w, root, m.exe_path, o->memo, &resources, r);
     if (st == SH_SIGN_OK) {
         sh_sign_options code = o->code;
         code.identifier = code.identifier ? code.identifier : m.info.identifier;

@@ -29,6 +29,7 @@ typedef struct sh_bundle_sign_options {
     sh_sign_options code;
     const uint8_t *profile; /* embedded.provisionprofile bytes to place; NULL: leave as is */
     size_t profile_len;
+    struct sh_verify_memo *memo; /* compiled resource rules kept for later signings (NULL: none) */
 } sh_bundle_sign_options;
 
 void sh_bundle_sign_options_init(sh_bundle_sign_options *o);

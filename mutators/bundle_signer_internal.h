@@ -60,8 +60,8 @@ sh_sign_status sh_bsign_bundle_seal(const sh_bundle *b, const char *root,
 extern const sh_crw_rule sh_bsign_sysext_rule;
 
 /* Appends the CodeResources file for the bundle at root (exe_path: the main executable, which
- * the CodeDirectory seals instead) to out. */
+ * the CodeDirectory seals instead) to out; compiled rules are shared through memo (may be NULL). */
 sh_sign_status sh_bsign_seal(const sh_bundle *b, const char *root, const char *exe_path,
-                             sh_bytebuf *out, sh_sign_result *r);
+                             struct sh_verify_memo *memo, sh_bytebuf *out, sh_sign_result *r);
 
 #endif

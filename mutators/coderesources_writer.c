@@ -284,8 +284,8 @@ typedef struct crw {
     const sh_crw_rule *extra;
     size_t n_extra;
     sh_res_rules rules1, rules2;
-    sh_res_matcher m1, m2;
-    bool m1_ok, m2_ok;
+    const sh_res_matcher *m1, *m2; /* shared through opt->memo, or the scratch ones */
+    sh_res_matcher m1_scratch, m2_scratch;
     const sh_allocator *alloc;
     sh_crw_error *err;
 } crw;
@@ -333,7 +333,7 @@ static sh_write_status digests(crw *w, const sh_crw_entry *e, uint8_t sha1[SH_RE
 static sh_write_status put_file1(crw *w, sh_bytebuf *b, const sh_crw_entry *e)
 {
     verdict v;
-    sh_write_status st = classify(w, &w->m1, e, &v);
+    sh_write_status st = classify(w, w->m1, e, &v);
     if (st != SH_W_OK || e->kind != SH_CRW_FILE || !v.sealed)
         return st;
     uint8_t sha1[SH_RES_SHA1_LEN], sha256[SH_RES_SHA256_LEN];
@@ -400,7 +400,7 @@ static sh_write_status put_file2_body(crw *w, sh_bytebuf *b, const sh_crw_entry 
 static sh_write_status put_file2(crw *w, sh_bytebuf *b, const sh_crw_entry *e)
 {
     verdict v;
-    sh_write_status st = classify(w, &w->m2, e, &v);
+    sh_write_status st = classify(w, w->m2, e, &v);
     if (st != SH_W_OK || !v.sealed)
         return st;
     if (e->kind == SH_CRW_SYMLINK)
@@ -582,23 +582,21 @@ static sh_write_status setup_rules(crw *w)
     sh_write_status st = sh_crw_rules2(w->extra, w->n_extra, w->alloc, &w->rules2, w->err);
     if (st != SH_W_OK)
         return st;
-    if (sh_res_matcher_init(&w->m1, &w->rules1, w->alloc, &perr) != SH_E_OK)
+    if (sh_res_matcher_shared(w->opt->memo, &w->rules1, w->alloc, &w->m1_scratch, &w->m1,
+                              &perr) != SH_E_OK)
         return crw_fail(w->err, SH_W_NO_MEMORY, "rules matcher", NULL);
-    w->m1_ok = true;
-    if (sh_res_matcher_init(&w->m2, &w->rules2, w->alloc, &perr) != SH_E_OK)
+    if (sh_res_matcher_shared(w->opt->memo, &w->rules2, w->alloc, &w->m2_scratch, &w->m2,
+                              &perr) != SH_E_OK)
         return crw_fail(w->err,
                         perr.code == SH_E_NO_MEMORY ? SH_W_NO_MEMORY : SH_W_INVALID_ARGUMENT,
                         "rules2 matcher", NULL);
-    w->m2_ok = true;
     return SH_W_OK;
 }
 
 static void crw_free(crw *w)
 {
-    if (w->m1_ok)
-        sh_res_matcher_free(&w->m1);
-    if (w->m2_ok)
-        sh_res_matcher_free(&w->m2);
+    sh_res_matcher_release(&w->m1_scratch, w->m1);
+    sh_res_matcher_release(&w->m2_scratch, w->m2);
     sh_res_rules_free(w->alloc, &w->rules1);
     sh_res_rules_free(w->alloc, &w->rules2);
     sh_free(w->alloc, w->sorted);
@@ -637,7 +635,7 @@ sh_write_status sh_crw_write_rules(const sh_crw_entry *entries, size_t count,
                                    size_t n_extra, const sh_allocator *alloc, sh_bytebuf *out,
                                    sh_crw_error *err)
 {
-    static const sh_crw_options defaults = {false, false};
+    static const sh_crw_options defaults = {false, false, NULL};
     if (out == NULL || (entries == NULL && count != 0) || (extra == NULL && n_extra != 0))
         return crw_fail(err, SH_W_INVALID_ARGUMENT, "arguments", NULL);
     if (count > SH_MAX_RES_ENTRIES)

@@ -55,6 +55,7 @@ typedef struct sh_crw_entry {
 typedef struct sh_crw_options {
     bool files2_sha1; /* files2 entries also carry "hash" (SHA-1): sealed with SHA-1 and SHA-256 */
     bool no_v1;       /* leave out files and rules (no legacy seal) */
+    struct sh_verify_memo *memo; /* compiled rules kept for later writes (NULL: none) */
 } sh_crw_options;
 
 #define SH_CRW_ERR_PATH_MAX 256

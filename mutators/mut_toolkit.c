@@ -265,6 +265,7 @@ bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *
 
     sh_bundle_sign_options so;
     sh_bundle_sign_options_init(&so);
+    so.memo = ctx->memo;
     so.code.identifier = now.identifier[0] ? now.identifier : NULL;
     so.code.identity = id;
     so.code.tsa = tsa;

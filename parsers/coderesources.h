@@ -126,6 +126,18 @@ sh_err sh_res_matcher_match(const sh_res_matcher *m, const char *path, sh_res_ma
                             sh_error *err);
 void sh_res_matcher_free(sh_res_matcher *m);
 
+/* The same matcher, shared (coderesources_shared.c): from memo when equal rules were compiled
+ * there before, else compiled and handed to memo (which keeps its own copy of the rules), else
+ * (no memo, memo full, or the rules do not compile: err says why) compiled into *scratch.  *out
+ * is the one to use, NULL on failure; sh_res_matcher_release(scratch, *out) afterwards.  A shared
+ * matcher is only read (glibc's regexec locks its own lazily built tables), so threads sharing a
+ * memo may share it. */
+struct sh_verify_memo;
+sh_err sh_res_matcher_shared(struct sh_verify_memo *memo, const sh_res_rules *rules,
+                             const sh_allocator *alloc, sh_res_matcher *scratch,
+                             const sh_res_matcher **out, sh_error *err);
+void sh_res_matcher_release(sh_res_matcher *scratch, const sh_res_matcher *m);
+
 /* "omitted", "optional", "nested", "sealed" for a rule (NULL rule: "unsealed"). */
 const char *sh_res_rule_kind(const sh_res_rule *rule);
 

@@ -233,7 +233,7 @@ static void verdicts_and_round_trip(void **state)
     (void)state;
     sh_crw_entry e[20];
     size_t n = bundle_entries_ok(e);
-    sh_crw_options opt = {true, false};
+    sh_crw_options opt = {true, false, NULL};
     sh_bytebuf b = write_ok(e, n, &opt);
     sh_coderesources cr;
     parse_ok(&b, &cr);
@@ -309,7 +309,7 @@ static void verdicts_and_round_trip(void **state)
 static void no_v1_and_empty(void **state)
 {
     (void)state;
-    sh_crw_options opt = {false, true};
+    sh_crw_options opt = {false, true, NULL};
     sh_bytebuf b = write_ok(NULL, 0, &opt);
     static const char want_start[] = "<plist version=\"1.0\">\n<dict>\n"
                                      "\t<key>files2</key>\n\t<dict/>\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broken_set.h"
+#include "coderesources.h"
 #include "pki_keyring.h"
 #include "regress.h"
 #include "verdict.h"
@@ -139,6 +140,62 @@ static void test_every_input_changes_the_key(void **state)
     sh_pki_keyring_free(&keys);
 }
 
+/* Matchers shared through a memo: equal rule sets (built apart) get the one compiled matcher,
+ * which matches exactly as a matcher of their own; without a memo, or for rules that do not
+ * compile, the caller's scratch is used and the error comes back. */
+static void test_shared_matcher(void **state)
+{
+    (void)state;
+    sh_verify_memo *memo = sh_verify_memo_new();
+    assert_non_null(memo);
+    sh_res_rules a, b;
+    sh_error err = {0};
+    assert_int_equal(sh_res_default_rules2(NULL, &a, &err), SH_E_OK);
+    assert_int_equal(sh_res_default_rules2(NULL, &b, &err), SH_E_OK);
+    sh_res_matcher sa, sb, own;
+    const sh_res_matcher *ma, *mb;
+    assert_int_equal(sh_res_matcher_shared(memo, &a, NULL, &sa, &ma, &err), SH_E_OK);
+    assert_int_equal(sh_res_matcher_shared(memo, &b, NULL, &sb, &mb, &err), SH_E_OK);
+    assert_ptr_equal(ma, mb);
+    assert_ptr_not_equal(ma, &sa);
+    assert_int_equal(sh_res_matcher_init(&own, &a, NULL, &err), SH_E_OK);
+    static const char *const paths[] = {"Info.plist", "Resources/en.lproj/x.strings", "MacOS/x",
+                                        "Resources/.DS_Store", "a.dSYM/y", "Library/LoginItems/z",
+                                        "PkgInfo", "top"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        sh_res_match x, y;
+        assert_int_equal(sh_res_matcher_match(ma, paths[i], &x, &err), SH_E_OK);
+        assert_int_equal(sh_res_matcher_match(&own, paths[i], &y, &err), SH_E_OK);
+        assert_int_equal(x.index, y.index);
+        assert_int_equal(x.rule != NULL, y.rule != NULL);
+        assert_int_equal(x.tie, y.tie);
+    }
+    sh_res_matcher_free(&own);
+    sh_res_matcher_release(&sa, ma);
+    sh_res_matcher_release(&sb, mb);
+    /* a rule set that differs in one weight is compiled apart */
+    b.items[0].weight++;
+    assert_int_equal(sh_res_matcher_shared(memo, &b, NULL, &sb, &mb, &err), SH_E_OK);
+    assert_ptr_not_equal(ma, mb);
+    sh_res_matcher_release(&sb, mb);
+    /* no memo: the scratch */
+    assert_int_equal(sh_res_matcher_shared(NULL, &a, NULL, &sa, &ma, &err), SH_E_OK);
+    assert_ptr_equal(ma, &sa);
+    sh_res_matcher_release(&sa, ma);
+    /* rules that do not compile: the error, nothing to use */
+    char *saved = b.items[0].pattern;
+    b.items[0].pattern = "(";
+    b.items[0].pattern_len = 1;
+    assert_int_equal(sh_res_matcher_shared(memo, &b, NULL, &sb, &mb, &err),
+                     SH_E_RES_RULE_BAD_REGEX);
+    assert_null(mb);
+    b.items[0].pattern = saved;
+    b.items[0].pattern_len = strlen(saved);
+    sh_res_rules_free(NULL, &a);
+    sh_res_rules_free(NULL, &b);
+    sh_verify_memo_free(memo);
+}
+
 static void test_keyring(void **state)
 {
     (void)state;
@@ -235,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_put_get_release),
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_every_input_changes_the_key),
+        cmocka_unit_test(test_shared_matcher),
         cmocka_unit_test(test_keyring),
         cmocka_unit_test(test_memoised_verdicts_are_the_verdicts),
     };
