@@ -247,8 +247,8 @@ static void walk(seal_ctx *s, const sh_coderesources *cr, const sh_res_matcher *
 
 /* A CodeResources file parsed, with its rules2 (or the default rules) compiled: a pure function
  * of the file's bytes, so kept in the memo when the caller gives one (the app's and the
- * extension's seals recur across the bundles regress judges; compiling the rules is most of the
- * cost). */
+ * extension's seals recur across the bundles regress judges).  The compiled matcher is shared by
+ * every seal with the same rules (sh_res_matcher_shared). */
 typedef struct seal_rules {
     sh_err result; /* the parse */
     sh_error err;
