@@ -182,13 +182,6 @@ bool sh_mut_extension_app_group_added(sh_mut_ctx *ctx)
     return resign_extension_with(ctx, with_second_app_group);
 }
 
-static bool next_build(plist_t dict, void *arg)
-{
-    (void)arg;
-    plist_dict_set_item(dict, "CFBundleVersion", plist_new_string("2"));
-    return true;
-}
-
 /* The extension rebuilt and re-signed as before after the app was signed, the app left alone;
  * resubmitted (the extension's cdhash is new). */
 bool sh_mut_extension_resigned_after_app(sh_mut_ctx *ctx)
@@ -196,8 +189,7 @@ bool sh_mut_extension_resigned_after_app(sh_mut_ctx *ctx)
     if (!ctx->extension[0])
         return neutral_fail(ctx, "the bundle has no system extension");
     ctx->effects.notary = SH_NOTARY_RESUBMIT;
-    return sh_mut_edit_info(ctx, ctx->extension, next_build, NULL) &&
-           sh_mut_resign_root(ctx, ctx->extension, NULL);
+    return sh_mut_rebuild_extension(ctx, NULL);
 }
 
 /* Finder's folder metadata, written after signing; the default rules omit .DS_Store. */

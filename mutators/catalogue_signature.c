@@ -591,13 +591,6 @@ bool sh_mut_extension_unsigned(sh_mut_ctx *ctx)
 
 /* ---- nesting ---- */
 
-static bool bump_build(plist_t dict, void *arg)
-{
-    (void)arg;
-    plist_dict_set_item(dict, "CFBundleVersion", plist_new_string("2"));
-    return true;
-}
-
 /* The extension rebuilt (new build number) and signed again ad hoc, the app not: the
  * designated requirement the app's CodeResources recorded for its nested code no longer holds
  * (re-signing with the same identity would keep it: extension-resigned-after-app). */
@@ -606,6 +599,5 @@ bool sh_mut_app_nested_seal_stale(sh_mut_ctx *ctx)
     if (!ctx->extension[0])
         return sig_fail(ctx, "the bundle has no system extension");
     sh_mut_resign adhoc = {.identity = "-"};
-    return sh_mut_edit_info(ctx, ctx->extension, bump_build, NULL) &&
-           sh_mut_resign_root(ctx, ctx->extension, &adhoc);
+    return sh_mut_rebuild_extension(ctx, &adhoc);
 }

@@ -292,3 +292,16 @@ bool sh_mut_resign_all(sh_mut_ctx *ctx, const sh_mut_resign *ext, const sh_mut_r
         return false;
     return sh_mut_resign_root(ctx, "", app);
 }
+
+static bool next_build(plist_t dict, void *arg)
+{
+    (void)arg;
+    plist_dict_set_item(dict, "CFBundleVersion", plist_new_string("2"));
+    return true;
+}
+
+bool sh_mut_rebuild_extension(sh_mut_ctx *ctx, const sh_mut_resign *o)
+{
+    return sh_mut_edit_info(ctx, ctx->extension, next_build, NULL) &&
+           sh_mut_resign_root(ctx, ctx->extension, o);
+}

@@ -62,6 +62,9 @@ bool sh_mut_resign_root(sh_mut_ctx *ctx, const char *root, const sh_mut_resign *
 /* Re-signs the extension with ext (NULL: as before), then the app with app (NULL: as before),
  * inside out, as a developer rebuilding the product would. */
 bool sh_mut_resign_all(sh_mut_ctx *ctx, const sh_mut_resign *ext, const sh_mut_resign *app);
+/* The extension rebuilt (CFBundleVersion 2) and re-signed with o (NULL: as before); the app is
+ * left as it was signed. */
+bool sh_mut_rebuild_extension(sh_mut_ctx *ctx, const sh_mut_resign *o);
 
 /* ---- provisioning profiles (mut_profile.c) ---- */
 
