@@ -105,46 +105,67 @@ static bool remove_tree(int parent, const char *name, dev_t dev, unsigned depth)
     return unlinkat(parent, name, AT_REMOVEDIR) == 0 && ok;
 }
 
-/* The writer's state: the temporary root and the parent directory of the last entry opened. */
+/* The writer's state: the temporary root and the directories leading to the last entry's parent,
+ * kept open so that consecutive entries (sorted paths) open only the directories they do not
+ * share with the previous one. */
 typedef struct writer {
-    int root;                         /* the temporary directory */
-    int cached;                       /* descriptor of cached_path (root when "") */
-    char cached_path[SH_MAX_BUNDLE_PATH + 1];
+    int root;                                 /* the temporary directory */
+    size_t depth;                             /* open directories below the root */
+    int fds[SH_MAX_BUNDLE_DEPTH];             /* fds[i]: the directory path[0 .. ends[i]) */
+    size_t ends[SH_MAX_BUNDLE_DEPTH];
+    char path[SH_MAX_BUNDLE_PATH + 1];        /* the open directories' path below the root */
     char *why;
     size_t why_size;
 } writer;
+
+static int top_dir(const writer *w)
+{
+    return w->depth ? w->fds[w->depth - 1] : w->root;
+}
+
+static void close_to(writer *w, size_t depth)
+{
+    while (w->depth > depth)
+        close(w->fds[--w->depth]);
+}
+
+/* The number of open directories that are a prefix of path[0 .. len). */
+static size_t shared_depth(const writer *w, const char *path, size_t len)
+{
+    size_t d = 0;
+    while (d < w->depth && w->ends[d] <= len && memcmp(path, w->path, w->ends[d]) == 0 &&
+           (w->ends[d] == len || path[w->ends[d]] == '/'))
+        d++;
+    return d;
+}
 
 /* Opens the directory at the first len bytes of path below the root, component by component with
  * O_NOFOLLOW (the tree is ours, but we never trust a path into following a link). */
 static int open_parent(writer *w, const char *path, size_t len)
 {
-    if (len == strlen(w->cached_path) && memcmp(path, w->cached_path, len) == 0)
-        return w->cached;
-    if (w->cached != w->root)
-        close(w->cached);
-    w->cached = w->root;
-    w->cached_path[0] = 0;
-    int fd = w->root;
-    char name[SH_MAX_BUNDLE_PATH + 1];
-    size_t start = 0;
+    close_to(w, shared_depth(w, path, len));
+    size_t start = w->depth ? w->ends[w->depth - 1] + 1 : 0;
     while (start < len) {
         size_t end = start;
         while (end < len && path[end] != '/')
             end++;
+        char name[SH_MAX_BUNDLE_PATH + 1];
         memcpy(name, path + start, end - start);
         name[end - start] = 0;
-        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd != w->root)
-            close(fd);
-        if (next < 0)
+        if (w->depth == SH_MAX_BUNDLE_DEPTH) {
+            errno = ENAMETOOLONG;
             return -1;
-        fd = next;
+        }
+        int fd = openat(top_dir(w), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        memcpy(w->path, path, end);
+        w->path[end] = 0;
+        w->fds[w->depth] = fd;
+        w->ends[w->depth++] = end;
         start = end + 1;
     }
-    w->cached = fd;
-    memcpy(w->cached_path, path, len);
-    w->cached_path[len] = 0;
-    return fd;
+    return top_dir(w);
 }
 
 static bool write_all(int fd, const uint8_t *data, size_t len)
@@ -221,14 +242,13 @@ static sh_disk_status set_dir_modes(writer *w, const sh_bundle *b)
 
 static sh_disk_status fill_tree(int root, const sh_bundle *b, char *why, size_t why_size)
 {
-    writer w = {root, root, "", why, why_size};
+    writer w = {.root = root, .why = why, .why_size = why_size};
     sh_disk_status s = SH_DISK_OK;
     for (size_t i = 0; i < b->count && s == SH_DISK_OK; i++)
         s = write_entry(&w, &b->entries[i]);
     if (s == SH_DISK_OK)
         s = set_dir_modes(&w, b);
-    if (w.cached != root)
-        close(w.cached);
+    close_to(&w, 0);
     if (s == SH_DISK_OK && fchmod(root, 0755) != 0)
         s = say(why, why_size, SH_DISK_IO, ".", "chmod bundle root", errno);
     return s;

@@ -584,6 +584,40 @@ static void test_write_new_and_read_back(void **state)
     sh_bundle_free(&b);
 }
 
+/* The writer keeps the directories of the previous entry open: siblings whose names share a
+ * prefix ("Res" / "Resources"), returns to shallower levels, a tree at the depth limit and a
+ * read-only directory with contents must all come back as written. */
+static void test_write_tree_shapes_read_back(void **state)
+{
+    fixture *f = *state;
+    sh_bundle b, r;
+    sh_bundle_init(&b, NULL);
+    static const char *const files[] = {
+        "Contents/Res/a",          "Contents/Resources/b",      "Contents/Resources/en/c",
+        "Contents/Resources/en/d", "Contents/Resources/fr/e",   "Contents/Re",
+        "Contents/z",              "Contents2/f",               "g",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        assert_int_equal(sh_bundle_put_file(&b, files[i], (const uint8_t *)files[i],
+                                            strlen(files[i]), 0644, NULL), SH_E_OK);
+    assert_int_equal(sh_bundle_put_dir(&b, "Contents/Locked", 0555, NULL), SH_E_OK);
+    assert_int_equal(sh_bundle_put_file(&b, "Contents/Locked/h", (const uint8_t *)"h", 1, 0444,
+                                        NULL), SH_E_OK);
+    char deep[SH_MAX_BUNDLE_PATH + 1] = "";
+    for (unsigned i = 0; i + 1 < SH_MAX_BUNDLE_DEPTH; i++)
+        strcat(deep, i ? "/d" : "d");
+    strcat(deep, "/leaf");
+    assert_int_equal(sh_bundle_put_file(&b, deep, (const uint8_t *)"deep", 4, 0644, NULL), SH_E_OK);
+    char out[192], why[256];
+    snprintf(out, sizeof out, "%s/Shapes.app", f->base);
+    assert_int_equal(sh_bundle_write_dir(&b, out, false, why, sizeof why), SH_DISK_OK);
+    assert_int_equal(sh_bundle_read_dir(out, NULL, &r, NULL, NULL, 0), SH_E_OK);
+    assert_same_bundle(&b, &r);
+    assert_no_temporaries(f->base);
+    sh_bundle_free(&r);
+    sh_bundle_free(&b);
+}
+
 static void test_write_into_empty_dir(void **state)
 {
     fixture *f = *state;
@@ -862,6 +896,7 @@ int main(void)
         T(test_modes_kept),
         T(test_fifo_does_not_block_and_nothing_leaks),
         T(test_write_new_and_read_back),
+        T(test_write_tree_shapes_read_back),
         T(test_write_into_empty_dir),
         T(test_write_refuses_nonempty_without_force),
         T(test_write_force_replaces),
