@@ -1,6 +1,7 @@
 /* Seed-corpus helper: for each Mach-O given, writes every slice's embedded SuperBlob to
- * OUTDIR/fuzz_superblob/ and every CodeDirectory to OUTDIR/fuzz_codedir/, named after the input
- * file, the architecture and the slot.  Used by scripts/make-seeds.sh. */
+ * OUTDIR/fuzz_superblob/, every CodeDirectory to OUTDIR/fuzz_codedir/, and its CMS (the
+ * BlobWrapper's payload) and the CMS's timestamp token to OUTDIR/fuzz_signed_data/, named after
+ * the input file, the architecture and the slot.  Used by scripts/make-seeds.sh. */
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cms.h"
 #include "macho.h"
 #include "readfile.h"
 #include "signature.h"
@@ -26,6 +28,28 @@ static int write_blob(const char *dir, const char *name, const sh_cursor *blob)
     }
     printf("%s\n", path);
     return fclose(f) != 0;
+}
+
+/* The CMS payload and its timestamp token, when the slice has them. */
+static int extract_cms(const sh_signature *sig, const char *base, const char *arch,
+                       const char *outdir)
+{
+    const sh_blob_entry *wrapper = sh_signature_cms(sig);
+    sh_cursor payload;
+    if (!wrapper || !sh_cursor_tail(&wrapper->blob, 8, &payload) || payload.len == 0)
+        return 0;
+    char dir[4096], name[1024];
+    snprintf(dir, sizeof dir, "%s/fuzz_signed_data", outdir);
+    snprintf(name, sizeof name, "%s-%s.cms", base, arch);
+    int failed = write_blob(dir, name, &payload);
+    sh_cms cms;
+    sh_error err;
+    if (sh_cms_parse(&payload, &cms, &err) == SH_E_OK && cms.has_timestamp) {
+        snprintf(name, sizeof name, "%s-%s.timestamp", base, arch);
+        failed |= write_blob(dir, name, &cms.timestamp_token);
+    }
+    sh_cms_free(&cms);
+    return failed;
 }
 
 static int extract_slice(const sh_macho_slice *s, const char *base, const char *outdir)
@@ -47,7 +71,7 @@ static int extract_slice(const sh_macho_slice *s, const char *base, const char *
         snprintf(name, sizeof name, "%s-%s-%" PRIx32 ".codedir", base, arch, sig.cd_slots[i]);
         failed |= write_blob(dir, name, &sig.cds[i].blob);
     }
-    return failed;
+    return failed | extract_cms(&sig, base, arch, outdir);
 }
 
 int main(int argc, char **argv)

@@ -78,14 +78,14 @@ static void compute_cms(const sh_blob_entry *wrapper, const sh_cms_code *code,
     memset(out, 0, sizeof *out);
     sh_cms cms;
     if (wrapper)
-        out->result = sh_cms_parse_wrapper(&wrapper->blob, &cms, &out->err);
+        out->result = sh_cms_parse_wrapper_memo(&wrapper->blob, opt->memo, &cms, &out->err);
     else {
         sh_cursor empty = sh_cursor_make(NULL, 0);
         out->result = sh_cms_parse(&empty, &cms, &out->err);
     }
     out->parsed = out->result == SH_E_OK;
     if (out->parsed) {
-        sh_cms_options options = {opt->now, opt->trust, false};
+        sh_cms_options options = {opt->now, opt->trust, false, opt->memo};
         out->result = sh_cms_verify(&cms, code, &options, &out->report, &out->err);
     }
     sh_cms_free(&cms);

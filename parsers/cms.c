@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 
 #include "cms_attr.h"
+#include "signed_data.h"
 #include "superblob.h"
 
 static sh_err fail_cms(const sh_cms *cms, sh_err code, int64_t index, uint64_t value,
@@ -41,6 +42,25 @@ static sh_err decode_content_info(sh_cms *cms, const sh_cursor *payload, sh_erro
         return fail_cms(cms, SH_E_CMS_MALFORMED, -1, payload->len, err);
     /* The one pointer difference here: d2i advances p past what it decoded. */
     return check_trailing(cms, payload, (size_t)(p - start), err);
+}
+
+/* The same with the certificates decoded once per memo (signed_data.h); false when the payload is
+ * not of the shape that allows it, and nothing was decoded. */
+static bool decode_content_info_memo(sh_cms *cms, const sh_cursor *payload, sh_verify_memo *memo,
+                                     sh_err *e, sh_error *err)
+{
+    sh_signed_data_parts split;
+    if (!memo || !sh_signed_data_split(payload, &split))
+        return false;
+    const unsigned char *p = split.stripped;
+    cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)split.stripped_len);
+    cms->certs = cms->ci ? sh_signed_data_certs(&split, memo) : NULL;
+    if (cms->ci == NULL || cms->certs == NULL)
+        *e = fail_cms(cms, SH_E_CMS_MALFORMED, -1, payload->len, err);
+    else
+        *e = check_trailing(cms, payload, split.consumed, err);
+    sh_signed_data_parts_free(&split);
+    return true;
 }
 
 static sh_err check_signed_data_shape(sh_cms *cms, sh_error *err)
@@ -82,10 +102,12 @@ static sh_err pick_signer(sh_cms *cms, sh_error *err)
     return SH_E_OK;
 }
 
-/* The certificate the SignerInfo names, attached to it so OpenSSL can verify with its key. */
+/* The certificate the SignerInfo names, attached to it so OpenSSL can verify with its key.  The
+ * certificates were decoded already when the memo's way was taken. */
 static sh_err collect_certificates(sh_cms *cms, sh_error *err)
 {
-    cms->certs = CMS_get1_certs(cms->ci);
+    if (cms->certs == NULL)
+        cms->certs = CMS_get1_certs(cms->ci);
     if (cms->certs == NULL)
         cms->certs = sk_X509_new_null(); /* OpenSSL returns NULL for "no certificates" */
     if (cms->certs == NULL)
@@ -105,11 +127,14 @@ static sh_err collect_certificates(sh_cms *cms, sh_error *err)
     return SH_E_OK;
 }
 
-static sh_err parse_payload(const sh_cursor *payload, sh_cms *out, sh_error *err)
+static sh_err parse_payload(const sh_cursor *payload, sh_verify_memo *memo, sh_cms *out,
+                            sh_error *err)
 {
     if (payload->len > SH_MAX_CMS_SIZE)
         return fail_cms(out, SH_E_CMS_TOO_LARGE, -1, payload->len, err);
-    sh_err e = decode_content_info(out, payload, err);
+    sh_err e;
+    if (!decode_content_info_memo(out, payload, memo, &e, err))
+        e = decode_content_info(out, payload, err);
     if (e == SH_E_OK)
         e = check_signed_data_shape(out, err);
     if (e == SH_E_OK)
@@ -125,6 +150,12 @@ static sh_err parse_payload(const sh_cursor *payload, sh_cms *out, sh_error *err
 
 sh_err sh_cms_parse(const sh_cursor *payload, sh_cms *out, sh_error *err)
 {
+    return sh_cms_parse_memo(payload, NULL, out, err);
+}
+
+sh_err sh_cms_parse_memo(const sh_cursor *payload, sh_verify_memo *memo, sh_cms *out,
+                         sh_error *err)
+{
     memset(out, 0, sizeof *out);
     out->signer_cert = -1;
     out->offset = payload->base;
@@ -132,12 +163,18 @@ sh_err sh_cms_parse(const sh_cursor *payload, sh_cms *out, sh_error *err)
         out->adhoc = true;
         return SH_E_OK;
     }
-    sh_err e = parse_payload(payload, out, err);
+    sh_err e = parse_payload(payload, memo, out, err);
     ERR_clear_error();
     return e;
 }
 
 sh_err sh_cms_parse_wrapper(const sh_cursor *blob, sh_cms *out, sh_error *err)
+{
+    return sh_cms_parse_wrapper_memo(blob, NULL, out, err);
+}
+
+sh_err sh_cms_parse_wrapper_memo(const sh_cursor *blob, sh_verify_memo *memo, sh_cms *out,
+                                 sh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->signer_cert = -1;
@@ -151,7 +188,7 @@ sh_err sh_cms_parse_wrapper(const sh_cursor *blob, sh_cms *out, sh_error *err)
         return sh_fail_value(err, SH_E_BLOB_BAD_MAGIC, "BlobWrapper", -1, blob->base, magic);
     if (!sh_cursor_tail(&whole, 8, &payload))
         return sh_fail(err, SH_E_BLOB_TRUNCATED, "BlobWrapper", -1, blob->base);
-    return sh_cms_parse(&payload, out, err);
+    return sh_cms_parse_memo(&payload, memo, out, err);
 }
 
 void sh_cms_free(sh_cms *cms)

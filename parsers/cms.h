@@ -53,6 +53,7 @@
 #include "sh_limits.h"
 #include "signature.h"
 #include "timestamp.h"
+#include "verify_memo.h"
 
 #define SH_CMS_MAX_DIGEST 64 /* SHA-512 */
 
@@ -94,7 +95,8 @@ typedef struct sh_cms {
     sh_cursor timestamp_token;                 /* its DER, a view into ci (valid until free) */
     sh_cursor signature_value;                 /* SignerInfo signature octets, a view into ci */
 
-    /* OpenSSL objects, owned; NULL when adhoc. */
+    /* OpenSSL objects, owned; NULL when adhoc.  Parsed with a memo, ci carries no certificates:
+     * they are in certs only. */
     CMS_ContentInfo *ci;
     STACK_OF(X509) *certs;
     CMS_SignerInfo *signer; /* borrowed from ci */
@@ -111,6 +113,12 @@ sh_err sh_cms_parse(const sh_cursor *payload, sh_cms *out, sh_error *err);
 /* The same from a whole BlobWrapper blob (magic 0xfade0b01 and length checked first:
  * BLOB_TRUNCATED, BLOB_BAD_MAGIC, BLOB_BAD_LENGTH). */
 sh_err sh_cms_parse_wrapper(const sh_cursor *blob, sh_cms *out, sh_error *err);
+/* The same, decoding each distinct certificate once per memo (signed_data.h): the result is the
+ * one the functions above give. */
+sh_err sh_cms_parse_memo(const sh_cursor *payload, sh_verify_memo *memo, sh_cms *out,
+                         sh_error *err);
+sh_err sh_cms_parse_wrapper_memo(const sh_cursor *blob, sh_verify_memo *memo, sh_cms *out,
+                                 sh_error *err);
 void sh_cms_free(sh_cms *cms);
 
 /* The code the CMS signs: CodeDirectories with cds[0] the slot-0 one (the detached content), then
@@ -128,6 +136,7 @@ typedef struct sh_cms_options {
                                  timestamp, no signingTime) and the time of expired_at_now */
     sh_trust trust;           /* roots trusted explicitly besides the pinned Apple Root CA */
     bool consider_expiration; /* kSecCSConsiderExpiration */
+    sh_verify_memo *memo;     /* decodes the timestamp's certificates once (NULL: none) */
 } sh_cms_options;
 
 typedef enum sh_cms_stage {

@@ -121,7 +121,7 @@ static sh_err stage_timestamp(verify_ctx *vc)
     if (!cms->has_timestamp)
         return SH_E_OK;
     uint64_t at = cms->timestamp_token.base;
-    sh_err e = sh_timestamp_parse(&cms->timestamp_token, at, &vc->ts, vc->err);
+    sh_err e = sh_timestamp_parse_memo(&cms->timestamp_token, at, vc->opt->memo, &vc->ts, vc->err);
     if (e == SH_E_OK) {
         r->timestamp_time = vc->ts.gen_time;
         memcpy(r->tsa_name, vc->ts.tsa_name, sizeof r->tsa_name);

@@ -10,6 +10,8 @@
 
 #include <openssl/err.h>
 
+#include "signed_data.h"
+
 static sh_err malformed(uint64_t err_offset, sh_error *err)
 {
     return sh_fail(err, SH_E_TS_MALFORMED, "timestamp token", -1, err_offset);
@@ -89,18 +91,49 @@ static sh_err read_token(sh_timestamp *ts, uint64_t err_offset, sh_error *err)
     return SH_E_OK;
 }
 
-sh_err sh_timestamp_parse(const sh_cursor *token_der, uint64_t err_offset, sh_timestamp *out,
-                          sh_error *err)
+/* The token decoded without its certificates, which are then added back in order from the memo
+ * (signed_data.h).  False when the token is not of the shape that allows it: nothing decoded. */
+static bool decode_token_memo(const sh_cursor *der, sh_verify_memo *memo, PKCS7 **token)
+{
+    sh_signed_data_parts split;
+    if (!memo || !sh_signed_data_split(der, &split))
+        return false;
+    const unsigned char *p = split.stripped;
+    *token = d2i_PKCS7(NULL, &p, (long)split.stripped_len);
+    STACK_OF(X509) *certs = *token && PKCS7_type_is_signed(*token) && (*token)->d.sign
+                                ? sh_signed_data_certs(&split, memo)
+                                : NULL;
+    bool ok = certs != NULL;
+    for (int i = 0; ok && i < sk_X509_num(certs); i++)
+        ok = PKCS7_add_certificate(*token, sk_X509_value(certs, i)) == 1;
+    sk_X509_pop_free(certs, X509_free);
+    if (!ok) {
+        PKCS7_free(*token);
+        *token = NULL;
+    }
+    sh_signed_data_parts_free(&split);
+    return true;
+}
+
+sh_err sh_timestamp_parse_memo(const sh_cursor *token_der, uint64_t err_offset,
+                               sh_verify_memo *memo, sh_timestamp *out, sh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->imprint_nid = NID_undef;
     const unsigned char *p = token_der->p;
     if (token_der->len == 0 || token_der->len > SH_MAX_CMS_SIZE)
         return malformed(err_offset, err);
-    out->token = d2i_PKCS7(NULL, &p, (long)token_der->len);
+    if (!decode_token_memo(token_der, memo, &out->token))
+        out->token = d2i_PKCS7(NULL, &p, (long)token_der->len);
     sh_err e = out->token ? read_token(out, err_offset, err) : malformed(err_offset, err);
     ERR_clear_error();
     return e;
+}
+
+sh_err sh_timestamp_parse(const sh_cursor *token_der, uint64_t err_offset, sh_timestamp *out,
+                          sh_error *err)
+{
+    return sh_timestamp_parse_memo(token_der, err_offset, NULL, out, err);
 }
 
 void sh_timestamp_free(sh_timestamp *ts)

@@ -19,6 +19,7 @@
 #include "cert.h"
 #include "cursor.h"
 #include "errors.h"
+#include "verify_memo.h"
 
 #define SH_TIMESTAMP_MAX_IMPRINT 64 /* SHA-512 */
 
@@ -40,6 +41,9 @@ typedef struct sh_timestamp {
  * CMS_TOO_MANY_CERTS; offset is err_offset.  *out is safe to free after a failure. */
 sh_err sh_timestamp_parse(const sh_cursor *token_der, uint64_t err_offset, sh_timestamp *out,
                           sh_error *err);
+/* The same, decoding each distinct certificate once per memo (signed_data.h). */
+sh_err sh_timestamp_parse_memo(const sh_cursor *token_der, uint64_t err_offset,
+                               sh_verify_memo *memo, sh_timestamp *out, sh_error *err);
 void sh_timestamp_free(sh_timestamp *ts);
 
 /* The imprint must be the hash (with the imprint's own algorithm) of signature_value, the

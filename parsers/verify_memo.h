@@ -1,5 +1,6 @@
 /* A run's memo of verifications that are pure functions of their inputs: a code signature's CMS
- * verified over its CodeDirectories, a provisioning profile parsed and verified.
+ * verified over its CodeDirectories, a provisioning profile parsed and verified, a certificate
+ * decoded (signed_data.h: a new signature made with known certificates decodes none of them).
  *
  * Why: `regress` and `fixtures broken` judge hundreds of bundles that share most of their
  * signatures (a mutation of an extension's resources leaves both CMS signatures and both profiles

@@ -1,0 +1,194 @@
+/* A SignedData's certificates located without decoding them (signed_data.h). */
+#include "signed_data.h"
+
+#include <string.h>
+
+#include "alloc.h"
+
+enum {
+    TAG_INTEGER = 0x02,
+    TAG_OID = 0x06,
+    TAG_SEQUENCE = 0x30,
+    TAG_SET = 0x31,
+    TAG_CONTEXT_0 = 0xa0, /* [0] constructed */
+    TAG_CONTEXT_1 = 0xa1,
+};
+
+/* One DER element: its tag, and views of the whole encoding and of the contents. */
+typedef struct der_element {
+    uint8_t tag;
+    sh_cursor whole, contents;
+} der_element;
+
+/* Bytes a minimal DER length field takes for len. */
+static size_t length_size(size_t len)
+{
+    if (len < 0x80)
+        return 1;
+    size_t n = 1;
+    for (size_t rest = len; rest > 0; rest >>= 8)
+        n++;
+    return n;
+}
+
+/* Reads the next element of c: a low tag number (high-tag-number forms are never part of this
+ * shape) and a definite length in its minimal form. */
+static bool next_element(sh_cursor *c, der_element *e)
+{
+    sh_cursor start = *c;
+    uint8_t tag, first;
+    if (!sh_cursor_u8(c, &tag) || (tag & 0x1f) == 0x1f || !sh_cursor_u8(c, &first))
+        goto fail;
+    size_t len = first;
+    if (first & 0x80) {
+        size_t n = first & 0x7f;
+        if (n == 0 || n > sizeof(size_t)) /* 0x80: indefinite (BER) */
+            goto fail;
+        len = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b;
+            if (!sh_cursor_u8(c, &b) || (i == 0 && b == 0))
+                goto fail;
+            len = len << 8 | b;
+        }
+        if (len < 0x80 || length_size(len) != 1 + n)
+            goto fail;
+    }
+    size_t header = start.len - c->len;
+    if (!sh_cursor_take(c, len, &e->contents) || !sh_cursor_sub(&start, 0, header + len, &e->whole))
+        goto fail;
+    e->tag = tag;
+    return true;
+fail:
+    *c = start;
+    return false;
+}
+
+static bool expect(sh_cursor *c, uint8_t tag, der_element *e)
+{
+    return next_element(c, e) && e->tag == tag;
+}
+
+/* The certificates field's elements: each a Certificate SEQUENCE, tiling the field. */
+static bool collect(const der_element *field, sh_signed_data_parts *out)
+{
+    sh_cursor c = field->contents;
+    while (c.len > 0) {
+        der_element cert;
+        if (out->ncerts == SH_MAX_CMS_CERTS || !expect(&c, TAG_SEQUENCE, &cert))
+            return false;
+        out->certs[out->ncerts++] = cert.whole;
+    }
+    return out->ncerts > 0;
+}
+
+/* Appends a tag and a minimal length. */
+static uint8_t *put_header(uint8_t *w, uint8_t tag, size_t len)
+{
+    *w++ = tag;
+    size_t n = length_size(len);
+    if (n == 1) {
+        *w++ = (uint8_t)len;
+        return w;
+    }
+    *w++ = (uint8_t)(0x80 | (n - 1));
+    for (size_t i = n - 1; i-- > 0;)
+        *w++ = (uint8_t)(len >> (8 * i));
+    return w;
+}
+
+static uint8_t *put_bytes(uint8_t *w, const sh_cursor *c)
+{
+    if (c->len)
+        memcpy(w, c->p, c->len);
+    return w + c->len;
+}
+
+bool sh_signed_data_split(const sh_cursor *content_info, sh_signed_data_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    sh_cursor in = *content_info, ci_c, explicit_c, sd_c;
+    der_element ci, type, explicit0, sd, version, digests, encap, certs, e;
+    if (!expect(&in, TAG_SEQUENCE, &ci) || (ci_c = ci.contents, !expect(&ci_c, TAG_OID, &type)) ||
+        !expect(&ci_c, TAG_CONTEXT_0, &explicit0) || ci_c.len != 0)
+        return false;
+    explicit_c = explicit0.contents;
+    if (!expect(&explicit_c, TAG_SEQUENCE, &sd) || explicit_c.len != 0)
+        return false;
+    sd_c = sd.contents;
+    if (!expect(&sd_c, TAG_INTEGER, &version) || !expect(&sd_c, TAG_SET, &digests) ||
+        !expect(&sd_c, TAG_SEQUENCE, &encap) || !expect(&sd_c, TAG_CONTEXT_0, &certs) ||
+        !collect(&certs, out))
+        return false;
+    sh_cursor after = sd_c; /* [1] crls OPTIONAL, then signerInfos: the rest is kept as it is */
+    if (!next_element(&sd_c, &e) || (e.tag == TAG_CONTEXT_1 && !next_element(&sd_c, &e)) ||
+        e.tag != TAG_SET || sd_c.len != 0)
+        return false;
+
+    size_t sd_len = sd.contents.len - certs.whole.len;
+    size_t sd_whole = 1 + length_size(sd_len) + sd_len;
+    size_t ci_len = type.whole.len + 1 + length_size(sd_whole) + sd_whole;
+    size_t total = 1 + length_size(ci_len) + ci_len; /* all below the input's own size */
+    uint8_t *w = sh_calloc(NULL, total, 1);
+    if (!w)
+        return false;
+    out->stripped = w;
+    w = put_header(w, TAG_SEQUENCE, ci_len);
+    w = put_bytes(w, &type.whole);
+    w = put_header(w, TAG_CONTEXT_0, sd_whole);
+    w = put_header(w, TAG_SEQUENCE, sd_len);
+    w = put_bytes(w, &version.whole);
+    w = put_bytes(w, &digests.whole);
+    w = put_bytes(w, &encap.whole);
+    w = put_bytes(w, &after);
+    out->stripped_len = (size_t)(w - out->stripped);
+    out->consumed = ci.whole.len;
+    return true;
+}
+
+void sh_signed_data_parts_free(sh_signed_data_parts *s)
+{
+    sh_free(NULL, s->stripped);
+    memset(s, 0, sizeof *s);
+}
+
+static void release_x509(void *x)
+{
+    X509_free(x);
+}
+
+/* A new reference to the certificate der encodes, from the memo when it has it. */
+static X509 *memo_x509(const sh_cursor *der, sh_verify_memo *memo)
+{
+    sh_memo_key k;
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    sh_memo_key_begin(&k, "X509/1");
+    sh_memo_key_bytes(&k, der->p, der->len);
+    bool keyed = sh_memo_key_end(&k, key) && memo;
+    X509 *known = keyed ? (X509 *)sh_verify_memo_get(memo, key) : NULL;
+    if (known)
+        return X509_up_ref(known) ? known : NULL;
+    const unsigned char *p = der->p;
+    X509 *cert = d2i_X509(NULL, &p, (long)der->len);
+    if (!cert || p != der->p + der->len) {
+        X509_free(cert);
+        return NULL;
+    }
+    if (keyed && X509_up_ref(cert) && !sh_verify_memo_put(memo, key, cert, release_x509))
+        X509_free(cert); /* the memo did not take its reference */
+    return cert;
+}
+
+STACK_OF(X509) *sh_signed_data_certs(const sh_signed_data_parts *s, sh_verify_memo *memo)
+{
+    STACK_OF(X509) *certs = sk_X509_new_reserve(NULL, (int)s->ncerts);
+    for (uint32_t i = 0; certs && i < s->ncerts; i++) {
+        X509 *cert = memo_x509(&s->certs[i], memo);
+        if (!cert || !sk_X509_push(certs, cert)) {
+            X509_free(cert);
+            sk_X509_pop_free(certs, X509_free);
+            return NULL;
+        }
+    }
+    return certs;
+}
