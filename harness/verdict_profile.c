@@ -151,7 +151,7 @@ static const profile_outcome *parse_profile(vd_ctx *x, const sh_bundle_entry *e,
     if (!o)
         o = scratch;
     memset(&o->err, 0, sizeof o->err);
-    sh_profile_options po = {.now = x->o->now, .trust = x->o->trust};
+    sh_profile_options po = {.now = x->o->now, .trust = x->o->trust, .memo = x->o->memo};
     o->result = sh_profile_parse(e->data, e->len, x->o->alloc, &po, &o->profile, &o->err);
     if (o == scratch)
         return o;

@@ -127,13 +127,14 @@ typedef enum sh_chain_purpose {
 typedef struct sh_anchor_set {
     X509_STORE *store;
     STACK_OF(X509) *anchors;
+    struct sh_verify_memo *memo; /* remembers chains verified against these anchors (NULL: none) */
 } sh_anchor_set;
 
 /* Anchors: pool's certificates whose fingerprint is the pinned Apple Root CA, and trust's (trust
  * may be NULL).  CMS_ANCHOR_INVALID (index: the DER anchor) or NO_MEMORY; offset is err_offset.
- * The set is safe to free after a failure. */
+ * memo (may be NULL) then serves sh_chain_verify.  The set is safe to free after a failure. */
 sh_err sh_anchor_set_init(sh_anchor_set *set, STACK_OF(X509) *pool, const sh_trust *trust,
-                          uint64_t err_offset, sh_error *err);
+                          struct sh_verify_memo *memo, uint64_t err_offset, sh_error *err);
 void sh_anchor_set_free(sh_anchor_set *set);
 /* Sets the store's own verification time (used by verifiers that make their own
  * X509_STORE_CTX from the store, such as TS_RESP_verify_signature). */
@@ -146,7 +147,9 @@ sh_anchor_kind sh_anchor_set_kind(const sh_anchor_set *set, X509 *cert);
  * CSSM_TP_ACTION_ALLOW_EXPIRED retry).  The chain is described in out whatever the outcome.
  * Errors (index = chain position, value = X509_V_ERR_*, offset = err_offset):
  * CMS_CHAIN_UNTRUSTED (no path to an anchor), CMS_CERT_EXPIRED (only dates failed),
- * CMS_CHAIN_INVALID (a certificate on the path is bad), CMS_LEAF_NOT_CODE_SIGNING, NO_MEMORY. */
+ * CMS_CHAIN_INVALID (a certificate on the path is bad), CMS_LEAF_NOT_CODE_SIGNING, NO_MEMORY.
+ * With the anchor set's memo, a chain verified before (the same certificates by their DER, time,
+ * purpose and anchors) is not built again. */
 sh_err sh_chain_verify(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *anchors,
                        sh_chain_purpose purpose, int64_t at, bool check_time, uint64_t err_offset,
                        sh_chain *out, sh_error *err);

@@ -4,9 +4,12 @@
  * no self-signed certificate because it is present. */
 #include "cert.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
+
+#include "verify_memo.h"
 
 /* OpenSSL refuses unknown critical extensions; Apple marks its own markers critical (the
  * Developer ID leaf's 1.2.840.113635.100.6.1.13 is), and Apple's trust evaluation knows them.
@@ -87,8 +90,9 @@ static bool is_anchor(const sh_anchor_set *set, X509 *cert)
 }
 
 sh_err sh_anchor_set_init(sh_anchor_set *set, STACK_OF(X509) *pool, const sh_trust *trust,
-                          uint64_t err_offset, sh_error *err)
+                          sh_verify_memo *memo, uint64_t err_offset, sh_error *err)
 {
+    set->memo = memo;
     set->store = X509_STORE_new();
     set->anchors = sk_X509_new_null();
     if (set->store == NULL || set->anchors == NULL)
@@ -192,9 +196,9 @@ static sh_err check_leaf_usage(const sh_chain *out, sh_chain_purpose purpose, ui
     return sh_fail(err, SH_E_CMS_LEAF_NOT_CODE_SIGNING, "certificate chain", 0, err_offset);
 }
 
-sh_err sh_chain_verify(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *anchors,
-                       sh_chain_purpose purpose, int64_t at, bool check_time, uint64_t err_offset,
-                       sh_chain *out, sh_error *err)
+static sh_err build_and_verify(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *anchors,
+                               sh_chain_purpose purpose, int64_t at, bool check_time,
+                               uint64_t err_offset, sh_chain *out, sh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->error_depth = -1;
@@ -219,6 +223,58 @@ sh_err sh_chain_verify(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *an
         sh_err usage = check_leaf_usage(out, purpose, err_offset, err);
         if (usage != SH_E_OK)
             return usage;
+    }
+    return e;
+}
+
+/* A verified chain as the memo keeps it; its error's offset is the caller's. */
+typedef struct chain_outcome {
+    sh_err result;
+    sh_error err;
+    sh_chain chain;
+} chain_outcome;
+
+static bool chain_key(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *anchors,
+                      sh_chain_purpose purpose, int64_t at, bool check_time,
+                      uint8_t key[SH_VERIFY_MEMO_KEY_LEN])
+{
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "chain/1");
+    sh_memo_key_u64(&k, purpose);
+    sh_memo_key_u64(&k, check_time);
+    sh_memo_key_u64(&k, check_time ? (uint64_t)at : 0);
+    sh_memo_key_x509(&k, leaf);
+    sh_memo_key_x509s(&k, pool);
+    sh_memo_key_x509s(&k, anchors->anchors);
+    return sh_memo_key_end(&k, key);
+}
+
+sh_err sh_chain_verify(X509 *leaf, STACK_OF(X509) *pool, const sh_anchor_set *anchors,
+                       sh_chain_purpose purpose, int64_t at, bool check_time, uint64_t err_offset,
+                       sh_chain *out, sh_error *err)
+{
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    bool keyed = anchors->memo && chain_key(leaf, pool, anchors, purpose, at, check_time, key);
+    const chain_outcome *known = keyed ? sh_verify_memo_get(anchors->memo, key) : NULL;
+    if (known) {
+        *out = known->chain;
+        if (known->result != SH_E_OK) {
+            *err = known->err;
+            err->offset = err_offset;
+        }
+        return known->result;
+    }
+    sh_error mine = {0};
+    sh_err e = build_and_verify(leaf, pool, anchors, purpose, at, check_time, err_offset, out,
+                                &mine);
+    if (e != SH_E_OK)
+        *err = mine;
+    /* running out of memory is not a property of the certificates */
+    chain_outcome *copy = keyed && e != SH_E_NO_MEMORY ? malloc(sizeof *copy) : NULL;
+    if (copy) {
+        *copy = (chain_outcome){e, mine, *out};
+        if (!sh_verify_memo_put(anchors->memo, key, copy, free))
+            free(copy);
     }
     return e;
 }

@@ -128,7 +128,8 @@ static sh_err stage_timestamp(verify_ctx *vc)
         e = sh_timestamp_check_imprint(&vc->ts, &cms->signature_value, at, vc->err);
     }
     if (e == SH_E_OK)
-        e = sh_timestamp_verify(&vc->ts, cms->certs, &vc->opt->trust, at, &r->tsa_chain, vc->err);
+        e = sh_timestamp_verify(&vc->ts, cms->certs, &vc->opt->trust, vc->opt->memo, at,
+                                &r->tsa_chain, vc->err);
     r->timestamp_valid = e == SH_E_OK;
     return failed_in(vc, SH_CMS_STAGE_TIMESTAMP, e);
 }
@@ -289,8 +290,8 @@ static sh_err check_team(verify_ctx *vc)
 static sh_err stage_chain(verify_ctx *vc)
 {
     choose_verify_time(vc);
-    sh_err e = sh_anchor_set_init(&vc->anchors, vc->cms->certs, &vc->opt->trust, vc->cms->offset,
-                                  vc->err);
+    sh_err e = sh_anchor_set_init(&vc->anchors, vc->cms->certs, &vc->opt->trust, vc->opt->memo,
+                                  vc->cms->offset, vc->err);
     if (e != SH_E_OK)
         return failed_in(vc, SH_CMS_STAGE_CHAIN, e);
     e = verify_leaf_chain(vc);

@@ -108,7 +108,7 @@ sh_err sh_profile_parse(const uint8_t *bytes, size_t len, const sh_allocator *al
     out->entitlements.alloc = alloc;
     sh_cursor in = sh_cursor_make(bytes, len);
     sh_cms cms;
-    sh_err e = sh_profile_cms_decode(&in, &cms, out, err);
+    sh_err e = sh_profile_cms_decode(&in, options ? options->memo : NULL, &cms, out, err);
     if (e == SH_E_OK)
         e = decode_content(out, err);
     if (e == SH_E_OK) {

@@ -158,6 +158,7 @@ typedef struct sh_profile {
 typedef struct sh_profile_options {
     int64_t now;    /* seconds since 1970 UTC: chain time when the profile has no dates */
     sh_trust trust; /* roots trusted besides the pinned Apple roots (test roots) */
+    struct sh_verify_memo *memo; /* decodes certificates and verifies chains once (NULL: none) */
 } sh_profile_options;
 
 /* options may be NULL (now 0, no caller roots).  Free *out with sh_profile_free, whatever the

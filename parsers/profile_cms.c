@@ -9,24 +9,43 @@
 
 #include "cms_attr.h"
 #include "profile_internal.h"
+#include "signed_data.h"
 
 static sh_err fail_cms(sh_error *err, sh_err code, uint64_t value)
 {
     return sh_fail_value(err, code, "profile CMS", -1, 0, value);
 }
 
-static sh_err decode_content_info(const sh_cursor *in, sh_cms *cms, sh_error *err)
+/* The ContentInfo, its certificates decoded once per memo when its shape allows it
+ * (signed_data.h; cms->certs is then set), else whole.  The bytes it spans go to *consumed. */
+static bool decode(const sh_cursor *in, sh_verify_memo *memo, sh_cms *cms, size_t *consumed)
+{
+    sh_signed_data_parts parts;
+    if (memo && sh_signed_data_split(in, &parts)) {
+        const unsigned char *p = parts.stripped;
+        cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)parts.stripped_len);
+        cms->certs = cms->ci ? sh_signed_data_certs(&parts, memo) : NULL;
+        *consumed = parts.consumed;
+        sh_signed_data_parts_free(&parts);
+        return cms->ci && cms->certs;
+    }
+    const unsigned char *p = in->p;
+    cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)in->len);
+    /* d2i advanced p past what it decoded, never past the explicit length. */
+    *consumed = (size_t)(p - in->p);
+    return cms->ci != NULL;
+}
+
+static sh_err decode_content_info(const sh_cursor *in, sh_verify_memo *memo, sh_cms *cms,
+                                  sh_error *err)
 {
     if (in->len > SH_MAX_PROFILE_SIZE)
         return fail_cms(err, SH_E_PROFILE_TOO_LARGE, in->len);
     if (in->len == 0)
         return fail_cms(err, SH_E_PROFILE_NOT_CMS, 0);
-    const unsigned char *p = in->p;
-    cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)in->len);
-    if (cms->ci == NULL)
+    size_t consumed;
+    if (!decode(in, memo, cms, &consumed))
         return fail_cms(err, SH_E_PROFILE_NOT_CMS, in->len);
-    /* d2i advanced p past what it decoded, never past the explicit length. */
-    size_t consumed = (size_t)(p - in->p);
     if (consumed != in->len)
         return sh_fail_value(err, SH_E_PROFILE_TRAILING_DATA, "profile CMS", -1, consumed,
                              in->len - consumed);
@@ -77,7 +96,8 @@ static sh_err pick_signer(sh_cms *cms, sh_error *err)
 
 static sh_err collect_certificates(sh_cms *cms, sh_error *err)
 {
-    cms->certs = CMS_get1_certs(cms->ci);
+    if (cms->certs == NULL) /* not decoded through the memo already */
+        cms->certs = CMS_get1_certs(cms->ci);
     if (cms->certs == NULL)
         cms->certs = sk_X509_new_null(); /* NULL means "no certificates" */
     if (cms->certs == NULL)
@@ -97,11 +117,12 @@ static sh_err collect_certificates(sh_cms *cms, sh_error *err)
     return SH_E_OK;
 }
 
-sh_err sh_profile_cms_decode(const sh_cursor *in, sh_cms *cms, sh_profile *out, sh_error *err)
+sh_err sh_profile_cms_decode(const sh_cursor *in, sh_verify_memo *memo, sh_cms *cms,
+                             sh_profile *out, sh_error *err)
 {
     memset(cms, 0, sizeof *cms);
     cms->signer_cert = -1;
-    sh_err e = decode_content_info(in, cms, err);
+    sh_err e = decode_content_info(in, memo, cms, err);
     if (e == SH_E_OK)
         e = take_content(cms, out, err);
     if (e == SH_E_OK)
@@ -226,10 +247,9 @@ static sh_profile_anchor anchor_of(const sh_chain *chain)
 }
 
 /* The CMS certificates plus the built-in Apple Root CA (checked against the pin). */
-static STACK_OF(X509) *make_pool(const sh_cms *cms, X509 **root)
+static STACK_OF(X509) *make_pool(const sh_cms *cms, sh_verify_memo *memo, X509 **root)
 {
-    const unsigned char *der = SH_APPLE_ROOT_CA_DER;
-    *root = d2i_X509(NULL, &der, (long)SH_APPLE_ROOT_CA_DER_LEN);
+    *root = sh_verify_memo_x509(memo, SH_APPLE_ROOT_CA_DER, SH_APPLE_ROOT_CA_DER_LEN);
     STACK_OF(X509) *pool = sk_X509_dup(cms->certs);
     if (*root == NULL || pool == NULL || !sh_cert_is_apple_root(*root) ||
         !sk_X509_push(pool, *root)) {
@@ -243,11 +263,12 @@ static sh_err check_chain(const sh_cms *cms, X509 *leaf, const sh_profile_option
                           sh_profile_signature *sig)
 {
     X509 *root = NULL;
-    STACK_OF(X509) *pool = make_pool(cms, &root);
+    STACK_OF(X509) *pool = make_pool(cms, opt ? opt->memo : NULL, &root);
     sh_anchor_set set = {0};
     sh_err e = pool ? SH_E_OK : sig_fail(sig, SH_E_NO_MEMORY, "profile trust anchors", 0);
     if (e == SH_E_OK)
-        e = sh_anchor_set_init(&set, pool, opt ? &opt->trust : NULL, 0, &sig->err);
+        e = sh_anchor_set_init(&set, pool, opt ? &opt->trust : NULL, opt ? opt->memo : NULL, 0,
+                               &sig->err);
     if (e == SH_E_OK && !add_legacy_anchors(&set, cms->certs))
         e = sig_fail(sig, SH_E_NO_MEMORY, "profile trust anchors", 0);
     if (e == SH_E_OK)

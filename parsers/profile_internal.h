@@ -11,7 +11,8 @@
 #define SH_PLIST_EPOCH 978307200
 
 /* profile_cms.c: decode (step 1) and verify (steps 2 and 3).  *cms is freed with sh_cms_free. */
-sh_err sh_profile_cms_decode(const sh_cursor *in, sh_cms *cms, sh_profile *out, sh_error *err);
+sh_err sh_profile_cms_decode(const sh_cursor *in, sh_verify_memo *memo, sh_cms *cms,
+                             sh_profile *out, sh_error *err);
 void sh_profile_cms_verify(const sh_cms *cms, const sh_profile *p,
                            const sh_profile_options *opt, int64_t fallback_time,
                            sh_profile_signature *sig);

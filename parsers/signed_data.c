@@ -152,38 +152,11 @@ void sh_signed_data_parts_free(sh_signed_data_parts *s)
     memset(s, 0, sizeof *s);
 }
 
-static void release_x509(void *x)
-{
-    X509_free(x);
-}
-
-/* A new reference to the certificate der encodes, from the memo when it has it. */
-static X509 *memo_x509(const sh_cursor *der, sh_verify_memo *memo)
-{
-    sh_memo_key k;
-    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
-    sh_memo_key_begin(&k, "X509/1");
-    sh_memo_key_bytes(&k, der->p, der->len);
-    bool keyed = sh_memo_key_end(&k, key) && memo;
-    X509 *known = keyed ? (X509 *)sh_verify_memo_get(memo, key) : NULL;
-    if (known)
-        return X509_up_ref(known) ? known : NULL;
-    const unsigned char *p = der->p;
-    X509 *cert = d2i_X509(NULL, &p, (long)der->len);
-    if (!cert || p != der->p + der->len) {
-        X509_free(cert);
-        return NULL;
-    }
-    if (keyed && X509_up_ref(cert) && !sh_verify_memo_put(memo, key, cert, release_x509))
-        X509_free(cert); /* the memo did not take its reference */
-    return cert;
-}
-
 STACK_OF(X509) *sh_signed_data_certs(const sh_signed_data_parts *s, sh_verify_memo *memo)
 {
     STACK_OF(X509) *certs = sk_X509_new_reserve(NULL, (int)s->ncerts);
     for (uint32_t i = 0; certs && i < s->ncerts; i++) {
-        X509 *cert = memo_x509(&s->certs[i], memo);
+        X509 *cert = sh_verify_memo_x509(memo, s->certs[i].p, s->certs[i].len);
         if (!cert || !sk_X509_push(certs, cert)) {
             X509_free(cert);
             sk_X509_pop_free(certs, X509_free);

@@ -204,11 +204,11 @@ static sh_err verify_token_signature(const sh_timestamp *ts, STACK_OF(X509) *poo
 }
 
 static sh_err verify_with_pool(const sh_timestamp *ts, STACK_OF(X509) *pool,
-                               const sh_trust *trust, uint64_t err_offset, sh_chain *chain,
-                               sh_error *err)
+                               const sh_trust *trust, sh_verify_memo *memo, uint64_t err_offset,
+                               sh_chain *chain, sh_error *err)
 {
     sh_anchor_set anchors = {0};
-    sh_err e = sh_anchor_set_init(&anchors, pool, trust, err_offset, err);
+    sh_err e = sh_anchor_set_init(&anchors, pool, trust, memo, err_offset, err);
     if (e == SH_E_OK) {
         e = sh_chain_verify(ts->tsa_cert, pool, &anchors, SH_CHAIN_TIMESTAMPING, ts->gen_time,
                             true, err_offset, chain, err);
@@ -223,14 +223,14 @@ static sh_err verify_with_pool(const sh_timestamp *ts, STACK_OF(X509) *pool,
 }
 
 sh_err sh_timestamp_verify(const sh_timestamp *ts, STACK_OF(X509) *extra_certs,
-                           const sh_trust *trust, uint64_t err_offset, sh_chain *chain,
-                           sh_error *err)
+                           const sh_trust *trust, sh_verify_memo *memo, uint64_t err_offset,
+                           sh_chain *chain, sh_error *err)
 {
     memset(chain, 0, sizeof *chain);
     if (ts->token == NULL || ts->tsa_cert == NULL)
         return malformed(err_offset, err);
     STACK_OF(X509) *pool = certificate_pool(ts, extra_certs);
-    sh_err e = pool ? verify_with_pool(ts, pool, trust, err_offset, chain, err)
+    sh_err e = pool ? verify_with_pool(ts, pool, trust, memo, err_offset, chain, err)
                     : sh_fail(err, SH_E_NO_MEMORY, "timestamp token", -1, err_offset);
     sk_X509_free(pool);
     ERR_clear_error();

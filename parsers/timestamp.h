@@ -53,9 +53,10 @@ sh_err sh_timestamp_check_imprint(const sh_timestamp *ts, const sh_cursor *signa
 
 /* TSA chain at gen_time (TS_UNTRUSTED, value: X509_V_ERR), then the token signature and ESS
  * binding (TS_SIGNATURE_INVALID).  extra_certs (may be NULL) are more untrusted intermediates
- * (the code signature's certificates).  chain describes the TSA chain. */
+ * (the code signature's certificates).  chain describes the TSA chain.  memo (may be NULL)
+ * remembers the TSA chain (cert.h). */
 sh_err sh_timestamp_verify(const sh_timestamp *ts, STACK_OF(X509) *extra_certs,
-                           const sh_trust *trust, uint64_t err_offset, sh_chain *chain,
-                           sh_error *err);
+                           const sh_trust *trust, sh_verify_memo *memo, uint64_t err_offset,
+                           sh_chain *chain, sh_error *err);
 
 #endif

@@ -124,6 +124,27 @@ void sh_memo_key_bytes(sh_memo_key *k, const uint8_t *p, size_t len)
     k->ok = k->ok && (len == 0 || EVP_DigestUpdate(k->md, p, len) == 1);
 }
 
+void sh_memo_key_x509(sh_memo_key *k, X509 *cert)
+{
+    sh_memo_key_u64(k, cert != NULL);
+    if (!cert || !k->ok)
+        return;
+    unsigned char *der = NULL;
+    int len = i2d_X509(cert, &der);
+    k->ok = len > 0;
+    if (k->ok)
+        sh_memo_key_bytes(k, der, (size_t)len);
+    OPENSSL_free(der);
+}
+
+void sh_memo_key_x509s(sh_memo_key *k, STACK_OF(X509) *certs)
+{
+    int n = sk_X509_num(certs);
+    sh_memo_key_u64(k, n > 0 ? (uint64_t)n : 0);
+    for (int i = 0; i < n; i++)
+        sh_memo_key_x509(k, sk_X509_value(certs, i));
+}
+
 void sh_memo_key_trust(sh_memo_key *k, const sh_trust *trust)
 {
     size_t nder = trust ? trust->n_anchor_der : 0, nx509 = trust ? trust->n_anchor_x509 : 0;
@@ -131,14 +152,34 @@ void sh_memo_key_trust(sh_memo_key *k, const sh_trust *trust)
     for (size_t i = 0; i < nder; i++)
         sh_memo_key_bytes(k, trust->anchor_der[i].p, trust->anchor_der[i].len);
     sh_memo_key_u64(k, nx509);
-    for (size_t i = 0; i < nx509 && k->ok; i++) {
-        unsigned char *der = NULL;
-        int len = i2d_X509(trust->anchor_x509[i], &der);
-        k->ok = len > 0;
-        if (k->ok)
-            sh_memo_key_bytes(k, der, (size_t)len);
-        OPENSSL_free(der);
+    for (size_t i = 0; i < nx509; i++)
+        sh_memo_key_x509(k, trust->anchor_x509[i]);
+}
+
+static void release_x509(void *x)
+{
+    X509_free(x);
+}
+
+X509 *sh_verify_memo_x509(sh_verify_memo *m, const uint8_t *der, size_t len)
+{
+    uint8_t key[SH_VERIFY_MEMO_KEY_LEN];
+    sh_memo_key k;
+    sh_memo_key_begin(&k, "X509/1");
+    sh_memo_key_bytes(&k, der, len);
+    bool keyed = sh_memo_key_end(&k, key) && m;
+    X509 *known = keyed ? (X509 *)sh_verify_memo_get(m, key) : NULL;
+    if (known)
+        return X509_up_ref(known) ? known : NULL;
+    const unsigned char *p = der;
+    X509 *cert = len <= (size_t)INT32_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (!cert || p != der + len) {
+        X509_free(cert);
+        return NULL;
     }
+    if (keyed && X509_up_ref(cert) && !sh_verify_memo_put(m, key, cert, release_x509))
+        X509_free(cert); /* the memo did not take its reference */
+    return cert;
 }
 
 bool sh_memo_key_end(sh_memo_key *k, uint8_t out[SH_VERIFY_MEMO_KEY_LEN])

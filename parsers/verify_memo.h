@@ -40,6 +40,11 @@ const void *sh_verify_memo_get(sh_verify_memo *m, const uint8_t key[SH_VERIFY_ME
 bool sh_verify_memo_put(sh_verify_memo *m, const uint8_t key[SH_VERIFY_MEMO_KEY_LEN], void *value,
                         void (*release)(void *));
 
+/* The certificate der encodes (exactly len bytes), decoded once per memo: a new reference (free
+ * it with X509_free), NULL when der is not one whole certificate or out of memory.  m may be NULL
+ * (decoded every time). */
+X509 *sh_verify_memo_x509(sh_verify_memo *m, const uint8_t *der, size_t len);
+
 /* Building a key: begin with a tag naming the kind of verification (and its version), add every
  * input, end.  Any failure makes end return false (then do not use the memo). */
 typedef struct sh_memo_key {
@@ -50,6 +55,8 @@ void sh_memo_key_begin(sh_memo_key *k, const char *tag);
 void sh_memo_key_bytes(sh_memo_key *k, const uint8_t *p, size_t len); /* length-prefixed */
 void sh_memo_key_u64(sh_memo_key *k, uint64_t v);
 void sh_memo_key_trust(sh_memo_key *k, const sh_trust *trust); /* the anchors' DER */
+void sh_memo_key_x509(sh_memo_key *k, X509 *cert);             /* its DER (NULL allowed) */
+void sh_memo_key_x509s(sh_memo_key *k, STACK_OF(X509) *certs); /* each one's, in order */
 bool sh_memo_key_end(sh_memo_key *k, uint8_t out[SH_VERIFY_MEMO_KEY_LEN]);
 
 #endif

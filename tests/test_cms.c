@@ -368,7 +368,7 @@ static void real_chain_without_root_in_signature(void **state)
     sh_anchor_set anchors = {0};
     sh_chain chain;
     sh_error err;
-    assert_int_equal(sh_anchor_set_init(&anchors, pool, NULL, 0, &err), SH_E_OK);
+    assert_int_equal(sh_anchor_set_init(&anchors, pool, NULL, NULL, 0, &err), SH_E_OK);
     assert_int_equal(sh_chain_verify(leaf, pool, &anchors, SH_CHAIN_CODE_SIGNING, 1678663721,
                                      true, 0, &chain, &err),
                      SH_E_CMS_CHAIN_UNTRUSTED);
@@ -376,13 +376,75 @@ static void real_chain_without_root_in_signature(void **state)
     assert_int_equal(chain.length, 2);
     sh_anchor_set_free(&anchors);
     sh_trust trust = {.anchor_x509 = &root, .n_anchor_x509 = 1};
-    assert_int_equal(sh_anchor_set_init(&anchors, pool, &trust, 0, &err), SH_E_OK);
+    assert_int_equal(sh_anchor_set_init(&anchors, pool, &trust, NULL, 0, &err), SH_E_OK);
     assert_int_equal(sh_chain_verify(leaf, pool, &anchors, SH_CHAIN_CODE_SIGNING, 1678663721,
                                      true, 0, &chain, &err),
                      SH_E_OK);
     assert_int_equal(chain.anchor, SH_ANCHOR_APPLE_ROOT);
     assert_int_equal(chain.length, 3);
     sh_anchor_set_free(&anchors);
+    sk_X509_free(pool);
+    sh_cms_free(&sc.cms);
+    free_sample(&s);
+}
+
+/* One chain verification with and without the memo, and again from the memo with another error
+ * offset: the same result, chain report and error (its offset the caller's). */
+static void assert_chain_memo_agrees(X509 *leaf, STACK_OF(X509) *pool, const sh_trust *trust,
+                                     sh_verify_memo *memo, int64_t at, bool check_time)
+{
+    sh_anchor_set plain = {0}, cached = {0};
+    sh_error e0 = {0}, e1 = {0}, e2 = {0};
+    sh_chain c0, c1, c2;
+    assert_int_equal(sh_anchor_set_init(&plain, pool, trust, NULL, 0, &e0), SH_E_OK);
+    assert_int_equal(sh_anchor_set_init(&cached, pool, trust, memo, 0, &e0), SH_E_OK);
+    sh_err r0 = sh_chain_verify(leaf, pool, &plain, SH_CHAIN_CODE_SIGNING, at, check_time, 100,
+                                &c0, &e0);
+    sh_err r1 = sh_chain_verify(leaf, pool, &cached, SH_CHAIN_CODE_SIGNING, at, check_time, 100,
+                                &c1, &e1);
+    sh_err r2 = sh_chain_verify(leaf, pool, &cached, SH_CHAIN_CODE_SIGNING, at, check_time, 200,
+                                &c2, &e2);
+    assert_int_equal(r0, r1);
+    assert_int_equal(r0, r2);
+    assert_memory_equal(&c0, &c1, sizeof c0);
+    assert_memory_equal(&c0, &c2, sizeof c0);
+    assert_int_equal(e1.code, e0.code);
+    assert_int_equal(e2.code, e0.code);
+    assert_int_equal(e2.value, e0.value);
+    assert_int_equal(e2.index, e0.index);
+    assert_int_equal(e1.offset, e0.offset);
+    if (r0 != SH_E_OK)
+        assert_int_equal(e2.offset, 200);
+    sh_anchor_set_free(&plain);
+    sh_anchor_set_free(&cached);
+}
+
+static void chain_memo_gives_what_verifying_gives(void **state)
+{
+    (void)state;
+    sample s;
+    load_sample("sparkle_DevSignedApp_SignedApp", &s);
+    slice_cms sc;
+    check_slice(&s, 0, TEST_T2025, NULL, &sc);
+    X509 *leaf = sk_X509_value(sc.cms.certs, sc.cms.signer_cert), *root = NULL;
+    STACK_OF(X509) *pool = sk_X509_new_null();
+    for (uint32_t i = 0; i < sc.cms.ncerts; i++) {
+        X509 *cert = sk_X509_value(sc.cms.certs, (int)i);
+        if (sh_cert_is_apple_root(cert))
+            root = cert;
+        else
+            sk_X509_push(pool, cert);
+    }
+    assert_non_null(root);
+    sh_trust trusted = {.anchor_x509 = &root, .n_anchor_x509 = 1};
+    sh_verify_memo *memo = sh_verify_memo_new();
+    assert_non_null(memo);
+    assert_chain_memo_agrees(leaf, pool, NULL, memo, 1678663721, true);      /* untrusted */
+    assert_chain_memo_agrees(leaf, pool, &trusted, memo, 1678663721, true);  /* verifies */
+    assert_chain_memo_agrees(leaf, pool, &trusted, memo, TEST_T2040, true);  /* expired */
+    assert_chain_memo_agrees(leaf, pool, &trusted, memo, TEST_T2040, false); /* dates ignored */
+    assert_chain_memo_agrees(leaf, pool, &trusted, memo, TEST_T2020 - 86400 * 400, true);
+    sh_verify_memo_free(memo);
     sk_X509_free(pool);
     sh_cms_free(&sc.cms);
     free_sample(&s);
@@ -958,6 +1020,7 @@ int main(void)
         cmocka_unit_test(real_signature_over_other_code_fails),
         cmocka_unit_test(real_signature_with_foreign_timestamp),
         cmocka_unit_test(real_chain_without_root_in_signature),
+        cmocka_unit_test(chain_memo_gives_what_verifying_gives),
         cmocka_unit_test(real_adhoc),
         cmocka_unit_test(gen_developer_id_with_timestamp_ok),
         cmocka_unit_test(gen_dual_hash_ok),

@@ -47,7 +47,7 @@ static void verify_chain(const sh_pki_identity *id, sh_chain *out)
     trust.n_anchor_x509 = 1;
     sh_anchor_set set;
     sh_error err = {0};
-    assert_int_equal(sh_anchor_set_init(&set, NULL, &trust, 0, &err), SH_E_OK);
+    assert_int_equal(sh_anchor_set_init(&set, NULL, &trust, NULL, 0, &err), SH_E_OK);
     assert_int_equal(sh_chain_verify(id->leaf, pool, &set, SH_CHAIN_CODE_SIGNING, T_EVAL, true, 0,
                                      out, &err),
                      SH_E_OK);
