@@ -20,12 +20,12 @@ static bool advance(sh_cursor *c, size_t n)
 
 bool sh_cursor_skip(sh_cursor *c, size_t n) { return advance(c, n); }
 
-bool sh_cursor_u8(sh_cursor *c, uint8_t *out)
+bool sh_cursor_all_zero(const sh_cursor *c)
 {
-    if (c->len < 1)
-        return false;
-    *out = c->p[0];
-    return advance(c, 1);
+    for (size_t i = 0; i < c->len; i++)
+        if (c->p[i] != 0)
+            return false;
+    return true;
 }
 
 static uint64_t load_be(const uint8_t *p, size_t n)

@@ -21,8 +21,18 @@ sh_cursor sh_cursor_make(const uint8_t *p, size_t len);
 static inline size_t sh_cursor_len(const sh_cursor *c) { return c->len; }
 static inline uint64_t sh_cursor_pos(const sh_cursor *c) { return c->base; }
 
-/* Consuming reads. */
-bool sh_cursor_u8(sh_cursor *c, uint8_t *out);
+/* Consuming reads.  The one-byte read is inline: the plist guard and UTF-8 checks call it for
+ * every byte of a plist. */
+static inline bool sh_cursor_u8(sh_cursor *c, uint8_t *out)
+{
+    if (c->len < 1)
+        return false;
+    *out = c->p[0];
+    c->p++;
+    c->len--;
+    c->base++;
+    return true;
+}
 bool sh_cursor_u16be(sh_cursor *c, uint16_t *out);
 bool sh_cursor_u16le(sh_cursor *c, uint16_t *out);
 bool sh_cursor_u32be(sh_cursor *c, uint32_t *out);
@@ -38,6 +48,8 @@ bool sh_cursor_take(sh_cursor *c, size_t n, sh_cursor *out);
 /* Copies n bytes out (for fixed-size fields such as UUIDs and segment names). */
 bool sh_cursor_copy(sh_cursor *c, void *dst, size_t n);
 
+/* Non-consuming: true when every byte of the view is zero (padding checks). */
+bool sh_cursor_all_zero(const sh_cursor *c);
 /* Non-consuming: the view [off, off + len) of c, overflow-checked. */
 bool sh_cursor_sub(const sh_cursor *c, uint64_t off, uint64_t len, sh_cursor *out);
 /* Non-consuming: the view from off to the end of c. */

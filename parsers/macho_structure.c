@@ -25,13 +25,7 @@ static sh_err check_no_duplicate_archs(const sh_macho_file *f, sh_error *err)
 static bool all_zero(const sh_cursor *file, uint64_t from, uint64_t to)
 {
     sh_cursor gap;
-    if (to < from || !sh_cursor_sub(file, from, to - from, &gap))
-        return false;
-    uint8_t b;
-    while (sh_cursor_u8(&gap, &b))
-        if (b != 0)
-            return false;
-    return true;
+    return to >= from && sh_cursor_sub(file, from, to - from, &gap) && sh_cursor_all_zero(&gap);
 }
 
 /* Security's Universal: slices sorted by offset must not overlap (the header either), the gap

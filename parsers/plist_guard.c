@@ -620,7 +620,7 @@ static bool scalar_integer(sh_cursor v, bool *big_uint, bool *range_ok)
             val = (val << 4) | hex_val(b);
         }
     } else {
-        uint8_t first;
+        uint8_t first = 0;
         peek(&v, &first);
         if (first == '0' && sh_cursor_len(&v) > 1)
             return false; /* leading zero: libplist reads octal, CoreFoundation decimal */
@@ -1121,7 +1121,8 @@ static bool be_uint(const sh_cursor *c, uint64_t off, unsigned n, uint64_t *out)
     uint64_t v = 0;
     uint8_t b;
     for (unsigned i = 0; i < n; i++) {
-        sh_cursor_u8(&t, &b);
+        if (!sh_cursor_u8(&t, &b))
+            return false;
         v = (v << 8) | b;
     }
     *out = v;

@@ -49,6 +49,26 @@ static void short_reads_fail_and_do_not_move(void **state)
     assert_int_equal(sh_cursor_len(&empty), 0);
 }
 
+static void one_byte_reads_track_offset_and_zero_views(void **state)
+{
+    (void)state;
+    static const uint8_t padded[] = {7, 0, 0, 0, 0, 9};
+    sh_cursor c = sh_cursor_make(padded, sizeof padded);
+    uint8_t b;
+    assert_true(sh_cursor_u8(&c, &b));
+    assert_int_equal(b, 7);
+    assert_int_equal(sh_cursor_pos(&c), 1);
+    assert_int_equal(sh_cursor_len(&c), 5);
+    sh_cursor zeros, all;
+    assert_true(sh_cursor_sub(&c, 0, 4, &zeros));
+    assert_true(sh_cursor_all_zero(&zeros));
+    assert_true(sh_cursor_sub(&c, 0, 5, &all));
+    assert_false(sh_cursor_all_zero(&all)); /* the 9 at the end */
+    sh_cursor none = sh_cursor_make(NULL, 0);
+    assert_true(sh_cursor_all_zero(&none));
+    assert_true(sh_cursor_all_zero(&c) == false);
+}
+
 static void sub_views_check_overflow_and_track_offset(void **state)
 {
     (void)state;
@@ -133,6 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_both_byte_orders),
         cmocka_unit_test(short_reads_fail_and_do_not_move),
+        cmocka_unit_test(one_byte_reads_track_offset_and_zero_views),
         cmocka_unit_test(sub_views_check_overflow_and_track_offset),
         cmocka_unit_test(strings_need_a_nul_inside_the_window),
         cmocka_unit_test(checked_arithmetic),
