@@ -127,6 +127,21 @@ bool sh_bytebuf_append(sh_bytebuf *b, const void *src, size_t n)
     return true;
 }
 
+bool sh_bytebuf_append_moved(sh_bytebuf *b, sh_bytebuf *from)
+{
+    if (from->failed)
+        return b->failed ? false : mark_failed(b, from->too_large);
+    if (b->len != 0 || b->fixed || from->fixed || b->alloc != from->alloc || b->failed) {
+        bool ok = sh_bytebuf_append(b, from->data, from->len);
+        sh_bytebuf_free(from);
+        return ok;
+    }
+    sh_free(b->alloc, b->data);
+    *b = *from;
+    sh_bytebuf_init(from, from->alloc);
+    return true;
+}
+
 bool sh_bytebuf_append_zeros(sh_bytebuf *b, size_t n)
 {
     if (!ensure(b, n))

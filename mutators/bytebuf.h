@@ -62,6 +62,9 @@ static inline bool sh_bytebuf_ok(const sh_bytebuf *b) { return !b->failed; }
 /* Makes room for extra more bytes without changing len (one allocation for a known total). */
 bool sh_bytebuf_reserve(sh_bytebuf *b, size_t extra);
 bool sh_bytebuf_append(sh_bytebuf *b, const void *src, size_t n);
+/* Appends from's bytes to b and leaves from empty (a failed from fails b).  When b is empty, both
+ * share an allocator and neither is fixed, from's storage is handed over instead of copied. */
+bool sh_bytebuf_append_moved(sh_bytebuf *b, sh_bytebuf *from);
 bool sh_bytebuf_append_zeros(sh_bytebuf *b, size_t n);
 /* Appends NUL-padded text filling exactly width bytes (segment and section names); fails when
  * the text is longer than width. */

@@ -122,7 +122,7 @@ sh_sign_status sh_sign_macho(const uint8_t *in, size_t len, const sh_sign_option
     if (st == SH_SIGN_OK)
         st = f.fat ? sign_fat(&f, o, &b, &signed_file, r)
                    : sh_sign_slice(&f.slices[0], o, &b, &signed_file, r);
-    if (st == SH_SIGN_OK && !sh_bytebuf_append(out, signed_file.data, signed_file.len))
+    if (st == SH_SIGN_OK && !sh_bytebuf_append_moved(out, &signed_file))
         st = sh_sign_fail(r, SH_SIGN_FAILED, "out of memory (output)");
     sh_bytebuf_free(&signed_file);
     sh_sign_blobs_free(&b);
