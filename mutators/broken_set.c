@@ -73,7 +73,7 @@ bool sh_case_set_build(const sh_case_filter *f, sh_case_set *set, char *why, siz
         if (!base_selected(f, b))
             continue;
         char msg[256];
-        if (!sh_fx_build(b, f->pki_dir, NULL, &set->bases[i], msg, sizeof msg)) {
+        if (!sh_fx_build_keyed(b, &set->keys, NULL, &set->bases[i], msg, sizeof msg)) {
             snprintf(why, why_size, "base %s: %s", b->name, msg);
             sh_case_set_free(set);
             return false;

@@ -9,6 +9,7 @@
 #include "macho.h"
 #include "macho_synth.h"
 #include "pki.h"
+#include "pki_keyring.h"
 #include "profile_writer.h"
 #include "signature.h"
 
@@ -21,8 +22,10 @@
 typedef struct build_ctx {
     const sh_fx_bundle *s;
     const sh_allocator *alloc;
-    sh_pki_identity identity, profile_signer;
-    sh_pki_tsa tsa;
+    const sh_pki_identity *identity, *profile_signer; /* from the keyring, or the own_ ones */
+    const sh_pki_tsa *tsa;
+    sh_pki_identity own_identity, own_profile_signer;
+    sh_pki_tsa own_tsa;
     sh_fx_built *out;
     char *why;
     size_t why_size;
@@ -157,7 +160,7 @@ static bool make_profile(build_ctx *c, fx_code code, plist_t entitlements, sh_by
     snprintf(name, sizeof name, "%s %s", id, devid ? "Developer ID" : "Development");
     snprintf(app_id_name, sizeof app_id_name, "SH %s", id);
     const char *devices[1] = {SH_FX_DEVICE_UDID};
-    X509 *certs[1] = {c->identity.leaf};
+    X509 *certs[1] = {c->identity->leaf};
     sh_pw_spec p = {
         .kind = devid ? SH_PW_DEVELOPER_ID : SH_PW_DEVELOPMENT,
         .name = name,
@@ -173,7 +176,7 @@ static bool make_profile(build_ctx *c, fx_code code, plist_t entitlements, sh_by
         .certificates = certs,
         .ncertificates = 1,
         .entitlements = entitlements,
-        .signer = &c->profile_signer,
+        .signer = c->profile_signer,
     };
     sh_write_error we = {0};
     sh_write_status st = sh_pw_write(&p, out, &we);
@@ -198,8 +201,8 @@ static bool sign_code(build_ctx *c, const char *root, fx_code code)
         sh_bundle_sign_options o;
         sh_bundle_sign_options_init(&o);
         o.code.identifier = NULL; /* CFBundleIdentifier */
-        o.code.identity = &c->identity;
-        o.code.tsa = c->s->timestamp ? &c->tsa : NULL;
+        o.code.identity = c->identity;
+        o.code.tsa = c->s->timestamp ? c->tsa : NULL;
         o.code.entitlements = xml.data;
         o.code.entitlements_len = xml.len;
         o.code.runtime = c->s->runtime;
@@ -277,13 +280,26 @@ static void describe(build_ctx *c)
 static bool load_pki(build_ctx *c, const char *dir)
 {
     char why[SH_PKI_WHY_MAX];
-    if (!sh_pki_load_identity(dir, c->s->identity, &c->identity, why, sizeof why))
+    if (!sh_pki_load_identity(dir, c->s->identity, &c->own_identity, why, sizeof why))
         return failf(c, "identity %s: %s", c->s->identity, why);
-    if (!sh_pki_load_identity(dir, "profile-signer", &c->profile_signer, why, sizeof why))
+    c->identity = &c->own_identity;
+    if (!sh_pki_load_identity(dir, "profile-signer", &c->own_profile_signer, why, sizeof why))
         return failf(c, "profile-signer: %s", why);
-    if (c->s->timestamp && !sh_pki_load_tsa(dir, &c->tsa, why, sizeof why))
+    c->profile_signer = &c->own_profile_signer;
+    if (c->s->timestamp && !sh_pki_load_tsa(dir, &c->own_tsa, why, sizeof why))
         return failf(c, "timestamp authority: %s", why);
+    c->tsa = &c->own_tsa;
     return true;
+}
+
+static bool find_pki(build_ctx *c, const sh_pki_keyring *keys)
+{
+    c->identity = sh_pki_keyring_find(keys, c->s->identity);
+    c->profile_signer = sh_pki_keyring_find(keys, "profile-signer");
+    c->tsa = &keys->tsa;
+    if (!c->identity)
+        return failf(c, "identity %s: not in the test PKI", c->s->identity);
+    return c->profile_signer || failf(c, "profile-signer: not in the test PKI");
 }
 
 static bool build_all(build_ctx *c)
@@ -318,23 +334,35 @@ static bool build_all(build_ctx *c)
     return true;
 }
 
-bool sh_fx_build(const sh_fx_bundle *spec, const char *pki_dir, const sh_allocator *alloc,
-                 sh_fx_built *out, char *why, size_t why_size)
+static bool build(const sh_fx_bundle *spec, const char *pki_dir, const sh_pki_keyring *keys,
+                  const sh_allocator *alloc, sh_fx_built *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
     sh_bundle_init(&out->bundle, alloc);
     build_ctx c = {.s = spec, .alloc = alloc, .out = out, .why = why, .why_size = why_size};
     if (why && why_size)
         why[0] = '\0';
-    bool ok = load_pki(&c, pki_dir) && build_all(&c);
-    sh_pki_identity_free(&c.identity);
-    sh_pki_identity_free(&c.profile_signer);
-    sh_pki_tsa_free(&c.tsa);
+    bool ok = (keys ? find_pki(&c, keys) : load_pki(&c, pki_dir)) && build_all(&c);
+    sh_pki_identity_free(&c.own_identity);
+    sh_pki_identity_free(&c.own_profile_signer);
+    sh_pki_tsa_free(&c.own_tsa);
     if (!ok) {
         sh_fx_built_free(out);
         sh_bundle_init(&out->bundle, alloc);
     }
     return ok;
+}
+
+bool sh_fx_build(const sh_fx_bundle *spec, const char *pki_dir, const sh_allocator *alloc,
+                 sh_fx_built *out, char *why, size_t why_size)
+{
+    return build(spec, pki_dir, NULL, alloc, out, why, why_size);
+}
+
+bool sh_fx_build_keyed(const sh_fx_bundle *spec, const sh_pki_keyring *keys,
+                       const sh_allocator *alloc, sh_fx_built *out, char *why, size_t why_size)
+{
+    return build(spec, NULL, keys, alloc, out, why, why_size);
 }
 
 void sh_fx_built_free(sh_fx_built *b)

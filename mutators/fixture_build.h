@@ -44,6 +44,8 @@
 #include "bundle.h"
 #include "fixture_spec.h"
 
+struct sh_pki_keyring;
+
 #define SH_FX_SIGNING_TIME 1717243200    /* 2024-06-01T12:00:00Z */
 #define SH_FX_PROFILE_CREATED 1714564800 /* 2024-05-01T12:00:00Z */
 /* Developer ID: 6570 days (Apple's TimeToLive); Development: also far ahead (real ones live a
@@ -75,6 +77,9 @@ typedef struct sh_fx_built {
  * Free with sh_fx_built_free either way. */
 bool sh_fx_build(const sh_fx_bundle *spec, const char *pki_dir, const sh_allocator *alloc,
                  sh_fx_built *out, char *why, size_t why_size);
+/* The same with identities already loaded (a run building many bundles). */
+bool sh_fx_build_keyed(const sh_fx_bundle *spec, const struct sh_pki_keyring *keys,
+                       const sh_allocator *alloc, sh_fx_built *out, char *why, size_t why_size);
 void sh_fx_built_free(sh_fx_built *b);
 
 /* The cdhash as 40 lower-case hex digits (out >= 41 bytes). */

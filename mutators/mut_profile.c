@@ -16,11 +16,27 @@
 #include <openssl/err.h>
 
 #include "pki.h"
+#include "signed_data.h"
 
 static bool profile_fail(sh_mut_ctx *ctx, const char *path, const char *what)
 {
     snprintf(ctx->why, sizeof ctx->why, "%.160s: %.90s", path, what);
     return false;
+}
+
+/* Only the attached content is wanted: the certificates are left undecoded when the shape of the
+ * ContentInfo allows it (signed_data.h). */
+static CMS_ContentInfo *decode_without_certificates(const sh_bundle_entry *e)
+{
+    sh_cursor in = sh_cursor_make(e->data, e->len);
+    sh_signed_data_parts parts;
+    const unsigned char *p = e->data;
+    if (!sh_signed_data_split(&in, &parts))
+        return d2i_CMS_ContentInfo(NULL, &p, (long)e->len);
+    p = parts.stripped;
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)parts.stripped_len);
+    sh_signed_data_parts_free(&parts);
+    return cms;
 }
 
 /* The attached content of a CMS SignedData, parsed as a plist. */
@@ -29,8 +45,7 @@ static bool unwrap(sh_mut_ctx *ctx, const char *path, const sh_bundle_entry *e, 
     *out = NULL;
     if (e->len > LONG_MAX)
         return profile_fail(ctx, path, "too large");
-    const unsigned char *p = e->data;
-    CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)e->len);
+    CMS_ContentInfo *cms = decode_without_certificates(e);
     ASN1_OCTET_STRING **content = cms ? CMS_get0_content(cms) : NULL;
     int len = content && *content ? ASN1_STRING_length(*content) : 0;
     if (len > 0)

@@ -142,13 +142,13 @@ typedef struct signer_facts {
     bool timestamp;
 } signer_facts;
 
-static void parse_signer(const sh_blob_entry *w, signer_facts *out)
+static void parse_signer(const sh_blob_entry *w, sh_verify_memo *memo, signer_facts *out)
 {
     memset(out, 0, sizeof *out);
     sh_cms cms;
     sh_error err = {0};
     memset(&cms, 0, sizeof cms);
-    if (sh_cms_parse_wrapper(&w->blob, &cms, &err) == SH_E_OK && !cms.adhoc) {
+    if (sh_cms_parse_wrapper_memo(&w->blob, memo, &cms, &err) == SH_E_OK && !cms.adhoc) {
         pick_identity(&cms, out->identity, sizeof out->identity);
         out->timestamp = cms.has_timestamp;
     }
@@ -167,7 +167,7 @@ static void read_signer(sh_mut_ctx *ctx, const sh_blob_entry *w, sh_mut_signing 
     if (known)
         facts = *known;
     else {
-        parse_signer(w, &facts);
+        parse_signer(w, ctx->memo, &facts);
         signer_facts *copy = keyed ? malloc(sizeof *copy) : NULL;
         if (copy) {
             *copy = facts;

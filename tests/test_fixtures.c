@@ -23,6 +23,7 @@
 #include "coderesources.h"
 #include "failing_alloc.h"
 #include "fixture_build.h"
+#include "pki_keyring.h"
 #include "fixture_spec.h"
 #include "fixtures_cmd.h"
 #include "hash.h"
@@ -592,6 +593,38 @@ static void test_thin_and_team2(void **state)
     free(root.der);
 }
 
+/* Identities from a loaded keyring build the very bytes that loading them from corpus/pki does,
+ * with and without a timestamp. */
+static void test_keyed_build_is_identical(void **state)
+{
+    (void)state;
+    const char *text = "[ts]\ncategory network\nprovider dns-proxy\nvariant developer-id\n"
+                       "[nots]\ncategory driver\nvariant development\ntimestamp no\n";
+    sh_fx_spec spec;
+    assert_int_equal(sh_fx_spec_parse((const uint8_t *)text, strlen(text), NULL, &spec, NULL),
+                     SH_E_OK);
+    sh_pki_keyring keys;
+    char why[512];
+    assert_true(sh_pki_keyring_load(&keys, NULL, why, sizeof why));
+    for (size_t i = 0; i < spec.count; i++) {
+        sh_fx_built loaded, keyed;
+        assert_true(sh_fx_build(&spec.bundles[i], NULL, NULL, &loaded, why, sizeof why));
+        assert_true(sh_fx_build_keyed(&spec.bundles[i], &keys, NULL, &keyed, why, sizeof why));
+        uint8_t *a, *b;
+        size_t na, nb;
+        assert_int_equal(sh_bundle_pack(&loaded.bundle, &a, &na, NULL), SH_E_OK);
+        assert_int_equal(sh_bundle_pack(&keyed.bundle, &b, &nb, NULL), SH_E_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        sh_free(NULL, a);
+        sh_free(NULL, b);
+        sh_fx_built_free(&loaded);
+        sh_fx_built_free(&keyed);
+    }
+    sh_pki_keyring_free(&keys);
+    sh_fx_spec_free(&spec);
+}
+
 static void test_build_unknown_pki_dir(void **state)
 {
     (void)state;
@@ -768,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_profile_writer_kinds),
         cmocka_unit_test(test_every_base_bundle_verifies),
         cmocka_unit_test(test_thin_and_team2),
+        cmocka_unit_test(test_keyed_build_is_identical),
         cmocka_unit_test(test_build_unknown_pki_dir),
         cmocka_unit_test(test_build_allocation_failures),
         cmocka_unit_test(test_set_deterministic),
