@@ -88,14 +88,14 @@ static sh_profile_kind classify(const sh_profile *p)
 
 /* ---- parse ---- */
 
-static sh_err decode_content(sh_profile *out, sh_error *err)
+static sh_err decode_content(sh_profile *out, sh_verify_memo *memo, sh_error *err)
 {
     sh_cursor c = sh_cursor_make(out->content, out->content_len);
     out->content_binary = sh_plist_detect(&c) == SH_PLIST_FORMAT_BINARY;
     plist_t root = NULL;
     sh_err e = sh_plist_parse(&c, out->alloc, &root, NULL, err);
     if (e == SH_E_OK)
-        e = sh_profile_decode_plist(root, out, err);
+        e = sh_profile_decode_plist(root, memo, out, err);
     plist_free(root);
     return e;
 }
@@ -110,7 +110,7 @@ sh_err sh_profile_parse(const uint8_t *bytes, size_t len, const sh_allocator *al
     sh_cms cms;
     sh_err e = sh_profile_cms_decode(&in, options ? options->memo : NULL, &cms, out, err);
     if (e == SH_E_OK)
-        e = decode_content(out, err);
+        e = decode_content(out, options ? options->memo : NULL, err);
     if (e == SH_E_OK) {
         out->decoded = true;
         out->kind = classify(out);

@@ -23,16 +23,14 @@ static void serial_hex(X509 *cert, char *out, size_t size)
     out[2 * n] = '\0';
 }
 
-sh_err sh_profile_cert_decode(const uint8_t *der, size_t len, size_t index, sh_profile_cert *out,
-                              sh_error *err)
+sh_err sh_profile_cert_decode(const uint8_t *der, size_t len, size_t index, sh_verify_memo *memo,
+                              sh_profile_cert *out, sh_error *err)
 {
     memset(out, 0, sizeof *out);
-    const unsigned char *p = der;
-    X509 *cert = der && len > 0 && len <= SH_MAX_PROFILE_SIZE ? d2i_X509(NULL, &p, (long)len)
+    /* NULL also when something follows the certificate: that is not "one certificate". */
+    X509 *cert = der && len > 0 && len <= SH_MAX_PROFILE_SIZE ? sh_verify_memo_x509(memo, der, len)
                                                               : NULL;
-    /* d2i stops after the certificate: anything after it is not "one certificate". */
-    if (cert == NULL || (size_t)(p - der) != len) {
-        X509_free(cert);
+    if (cert == NULL) {
         ERR_clear_error();
         return sh_fail_value(err, SH_E_PROFILE_CERT_INVALID, "DeveloperCertificates",
                              (int64_t)index, 0, len);

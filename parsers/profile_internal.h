@@ -18,11 +18,11 @@ void sh_profile_cms_verify(const sh_cms *cms, const sh_profile *p,
                            sh_profile_signature *sig);
 
 /* profile_keys.c: step 4 over the libplist root. */
-sh_err sh_profile_decode_plist(plist_t root, sh_profile *out, sh_error *err);
+sh_err sh_profile_decode_plist(plist_t root, sh_verify_memo *memo, sh_profile *out, sh_error *err);
 
 /* profile_certs.c: one DeveloperCertificates entry. */
-sh_err sh_profile_cert_decode(const uint8_t *der, size_t len, size_t index, sh_profile_cert *out,
-                              sh_error *err);
+sh_err sh_profile_cert_decode(const uint8_t *der, size_t len, size_t index, sh_verify_memo *memo,
+                              sh_profile_cert *out, sh_error *err);
 
 /* profile_strings.c: exactly sized copies through the profile's allocator. */
 char *sh_profile_strdup(const sh_allocator *a, const char *s, size_t len);

@@ -9,6 +9,7 @@
 
 typedef struct key_ctx {
     sh_profile *out;
+    sh_verify_memo *memo; /* decodes each DeveloperCertificate once (NULL: none) */
     sh_error *err;
     const char *key; /* static name from the table below (error "where") */
 } key_ctx;
@@ -119,7 +120,7 @@ static sh_err get_certs(key_ctx *k, plist_t v)
         uint64_t len = 0;
         const char *der = e == SH_E_OK ? plist_get_data_ptr(item, &len) : NULL;
         if (e == SH_E_OK)
-            e = sh_profile_cert_decode((const uint8_t *)der, der ? (size_t)len : 0, i,
+            e = sh_profile_cert_decode((const uint8_t *)der, der ? (size_t)len : 0, i, k->memo,
                                        &p->certs[i], k->err);
         if (e == SH_E_OK)
             p->ncerts = i + 1;
@@ -294,7 +295,7 @@ static sh_err check_required(const walk *w)
     return SH_E_OK;
 }
 
-sh_err sh_profile_decode_plist(plist_t root, sh_profile *out, sh_error *err)
+sh_err sh_profile_decode_plist(plist_t root, sh_verify_memo *memo, sh_profile *out, sh_error *err)
 {
     if (plist_get_node_type(root) != PLIST_DICT)
         return sh_fail_value(err, SH_E_PROFILE_ROOT_NOT_DICT, "profile plist", -1, 0,
@@ -302,7 +303,7 @@ sh_err sh_profile_decode_plist(plist_t root, sh_profile *out, sh_error *err)
     size_t n = plist_dict_get_size(root);
     if (n > SH_MAX_PROFILE_KEYS)
         return sh_fail_value(err, SH_E_PROFILE_TOO_MANY_KEYS, "profile plist", -1, 0, n);
-    walk w = {.k = {.out = out, .err = err}};
+    walk w = {.k = {.out = out, .memo = memo, .err = err}};
     sh_err e = walk_dict(&w, root, n); /* pass 1: count unknown keys */
     if (e != SH_E_OK)
         return e;
