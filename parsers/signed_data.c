@@ -14,6 +14,10 @@ enum {
     TAG_CONTEXT_1 = 0xa1,
 };
 
+/* id-signedData, 1.2.840.113549.1.7.2, as the contents of its OID: under any other content type
+ * OpenSSL keeps the [0] content as an undecoded ANY, certificates included. */
+static const uint8_t signed_data_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
+
 /* One DER element: its tag, and views of the whole encoding and of the contents. */
 typedef struct der_element {
     uint8_t tag;
@@ -110,7 +114,9 @@ bool sh_signed_data_split(const sh_cursor *content_info, sh_signed_data_parts *o
     sh_cursor in = *content_info, ci_c, explicit_c, sd_c;
     der_element ci, type, explicit0, sd, version, digests, encap, certs, e;
     if (!expect(&in, TAG_SEQUENCE, &ci) || (ci_c = ci.contents, !expect(&ci_c, TAG_OID, &type)) ||
-        !expect(&ci_c, TAG_CONTEXT_0, &explicit0) || ci_c.len != 0)
+        !expect(&ci_c, TAG_CONTEXT_0, &explicit0) || ci_c.len != 0 ||
+        type.contents.len != sizeof signed_data_oid ||
+        memcmp(type.contents.p, signed_data_oid, sizeof signed_data_oid) != 0)
         return false;
     explicit_c = explicit0.contents;
     if (!expect(&explicit_c, TAG_SEQUENCE, &sd) || explicit_c.len != 0)

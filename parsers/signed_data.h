@@ -11,7 +11,8 @@
  *                              certificates [0] IMPLICIT SET OF Certificate,
  *                              crls [1] IMPLICIT ... OPTIONAL, signerInfos SET }
  * and gives a copy of the ContentInfo with the certificates field left out (the three enclosing
- * lengths re-encoded) and a view of each certificate.  It takes only the strict shape: definite,
+ * lengths re-encoded) and a view of each certificate.  It takes only the strict shape: content
+ * type id-signedData (under another type OpenSSL decodes no certificate at all), definite,
  * minimal (DER) lengths along that path, fields exactly tiling their parents, at least one and at
  * most SH_MAX_CMS_CERTS certificates, each a plain Certificate SEQUENCE.  For anything else (BER
  * indefinite lengths as codesign writes them, attribute certificates, a malformed structure) it

@@ -313,6 +313,21 @@ static void non_minimal_length_is_left_to_openssl(void **state)
     sig_buf_free(&der);
 }
 
+/* Under any content type but id-signedData OpenSSL keeps the content as an undecoded ANY, so a
+ * certificate that does not decode must not make the split way fail where the whole way does
+ * not (found by fuzz_signed_data). */
+static void other_content_type_is_left_to_openssl(void **state)
+{
+    (void)state;
+    sig_buf der = signed_cms();
+    size_t header = 2 + (der.data[1] & 0x7f);
+    assert_memory_equal(der.data + header, oid_signed_data, sizeof oid_signed_data);
+    der.data[header + sizeof oid_signed_data - 1] = 0x01; /* id-data */
+    sh_signed_data_parts parts;
+    assert_false(splits(&der, &parts));
+    sig_buf_free(&der);
+}
+
 static void hand_made_shapes(void **state)
 {
     (void)state;
@@ -404,6 +419,7 @@ int main(void)
         cmocka_unit_test(parse_with_memo_matches_plain_parse),
         cmocka_unit_test(ber_indefinite_length_is_left_to_openssl),
         cmocka_unit_test(non_minimal_length_is_left_to_openssl),
+        cmocka_unit_test(other_content_type_is_left_to_openssl),
         cmocka_unit_test(hand_made_shapes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
