@@ -8,17 +8,6 @@ sh_cursor sh_cursor_make(const uint8_t *p, size_t len)
     return c;
 }
 
-static bool advance(sh_cursor *c, size_t n)
-{
-    if (n > c->len)
-        return false;
-    c->p += n;
-    c->len -= n;
-    c->base += n;
-    return true;
-}
-
-bool sh_cursor_skip(sh_cursor *c, size_t n) { return advance(c, n); }
 
 bool sh_cursor_all_zero(const sh_cursor *c)
 {
@@ -49,7 +38,7 @@ static bool read_int(sh_cursor *c, size_t n, bool big_endian, uint64_t *out)
     if (c->len < n)
         return false;
     *out = big_endian ? load_be(c->p, n) : load_le(c->p, n);
-    return advance(c, n);
+    return sh_cursor_skip(c, n);
 }
 
 bool sh_cursor_u16be(sh_cursor *c, uint16_t *out)
@@ -96,7 +85,7 @@ bool sh_cursor_take(sh_cursor *c, size_t n, sh_cursor *out)
     out->p = c->p;
     out->len = n;
     out->base = c->base;
-    return advance(c, n);
+    return sh_cursor_skip(c, n);
 }
 
 bool sh_cursor_copy(sh_cursor *c, void *dst, size_t n)
@@ -105,7 +94,7 @@ bool sh_cursor_copy(sh_cursor *c, void *dst, size_t n)
         return false;
     if (n)
         memcpy(dst, c->p, n);
-    return advance(c, n);
+    return sh_cursor_skip(c, n);
 }
 
 bool sh_cursor_sub(const sh_cursor *c, uint64_t off, uint64_t len, sh_cursor *out)
@@ -157,5 +146,5 @@ bool sh_cursor_fixed_name(sh_cursor *c, size_t width, char *dst, size_t dst_size
         n++;
     memcpy(dst, c->p, n);
     dst[n] = '\0';
-    return advance(c, width);
+    return sh_cursor_skip(c, width);
 }

@@ -21,8 +21,8 @@ sh_cursor sh_cursor_make(const uint8_t *p, size_t len);
 static inline size_t sh_cursor_len(const sh_cursor *c) { return c->len; }
 static inline uint64_t sh_cursor_pos(const sh_cursor *c) { return c->base; }
 
-/* Consuming reads.  The one-byte read is inline: the plist guard and UTF-8 checks call it for
- * every byte of a plist. */
+/* Consuming reads.  The one-byte read and skip are inline: the plist guard and the UTF-8 and
+ * padding checks call them for every byte they look at. */
 static inline bool sh_cursor_u8(sh_cursor *c, uint8_t *out)
 {
     if (c->len < 1)
@@ -42,12 +42,28 @@ bool sh_cursor_u64le(sh_cursor *c, uint64_t *out);
 /* Endianness chosen at run time (Mach-O files come in both byte orders). */
 bool sh_cursor_u32(sh_cursor *c, bool big_endian, uint32_t *out);
 bool sh_cursor_u64(sh_cursor *c, bool big_endian, uint64_t *out);
-bool sh_cursor_skip(sh_cursor *c, size_t n);
+static inline bool sh_cursor_skip(sh_cursor *c, size_t n)
+{
+    if (n > c->len)
+        return false;
+    c->p += n;
+    c->len -= n;
+    c->base += n;
+    return true;
+}
 /* Consumes n bytes and returns them as a view of their own. */
 bool sh_cursor_take(sh_cursor *c, size_t n, sh_cursor *out);
 /* Copies n bytes out (for fixed-size fields such as UUIDs and segment names). */
 bool sh_cursor_copy(sh_cursor *c, void *dst, size_t n);
 
+/* Non-consuming: the byte at off (inline, for byte-at-a-time scanners such as the plist guard). */
+static inline bool sh_cursor_u8_at(const sh_cursor *c, uint64_t off, uint8_t *out)
+{
+    if (off >= c->len)
+        return false;
+    *out = c->p[off];
+    return true;
+}
 /* Non-consuming: true when every byte of the view is zero (padding checks). */
 bool sh_cursor_all_zero(const sh_cursor *c);
 /* Non-consuming: the view [off, off + len) of c, overflow-checked. */

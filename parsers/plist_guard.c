@@ -6,13 +6,9 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Small cursor helpers                                                                       */
 
-static bool peek_at(const sh_cursor *c, uint64_t i, uint8_t *b)
-{
-    sh_cursor t;
-    return sh_cursor_sub(c, i, 1, &t) && sh_cursor_u8(&t, b);
-}
+static bool peek_at(const sh_cursor *c, uint64_t i, uint8_t *b) { return sh_cursor_u8_at(c, i, b); }
 
-static bool peek(const sh_cursor *c, uint8_t *b) { return peek_at(c, 0, b); }
+static bool peek(const sh_cursor *c, uint8_t *b) { return sh_cursor_u8_at(c, 0, b); }
 
 /* Whether the view starts with the literal (at most 16 bytes). */
 static bool at_lit(const sh_cursor *c, const char *lit)
