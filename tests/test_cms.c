@@ -342,6 +342,25 @@ static void real_signature_with_foreign_timestamp(void **state)
     free_sample(&s);
 }
 
+/* The signer's certificate, the pinned Apple root among the CMS certificates, and a new stack
+ * (not owning them) of every other one. */
+static STACK_OF(X509) *chain_parts(const sh_cms *cms, X509 **leaf, X509 **root)
+{
+    *leaf = *root = NULL;
+    STACK_OF(X509) *pool = sk_X509_new_null();
+    assert_non_null(pool);
+    for (uint32_t i = 0; i < cms->ncerts; i++) {
+        X509 *cert = sk_X509_value(cms->certs, (int)i);
+        if (sh_cert_is_apple_root(cert))
+            *root = cert;
+        else
+            sk_X509_push(pool, cert);
+        if ((int32_t)i == cms->signer_cert)
+            *leaf = cert;
+    }
+    return pool;
+}
+
 /* A signature that lacks Apple Root CA: no anchor (nothing in it is pinned) until the caller
  * supplies the root, which is then recognised as Apple's by its fingerprint. */
 static void real_chain_without_root_in_signature(void **state)
@@ -351,17 +370,8 @@ static void real_chain_without_root_in_signature(void **state)
     load_sample("sparkle_DevSignedApp_SignedApp", &s);
     slice_cms sc;
     check_slice(&s, 0, TEST_T2025, NULL, &sc);
-    X509 *leaf = NULL, *root = NULL;
-    STACK_OF(X509) *pool = sk_X509_new_null();
-    for (uint32_t i = 0; i < sc.cms.ncerts; i++) {
-        X509 *cert = sk_X509_value(sc.cms.certs, (int)i);
-        if (sh_cert_is_apple_root(cert))
-            root = cert;
-        else
-            sk_X509_push(pool, cert);
-        if ((int32_t)i == sc.cms.signer_cert)
-            leaf = cert;
-    }
+    X509 *leaf, *root;
+    STACK_OF(X509) *pool = chain_parts(&sc.cms, &leaf, &root);
     assert_non_null(leaf);
     assert_non_null(root);
     assert_int_equal(sk_X509_num(pool), 2);
@@ -426,15 +436,8 @@ static void chain_memo_gives_what_verifying_gives(void **state)
     load_sample("sparkle_DevSignedApp_SignedApp", &s);
     slice_cms sc;
     check_slice(&s, 0, TEST_T2025, NULL, &sc);
-    X509 *leaf = sk_X509_value(sc.cms.certs, sc.cms.signer_cert), *root = NULL;
-    STACK_OF(X509) *pool = sk_X509_new_null();
-    for (uint32_t i = 0; i < sc.cms.ncerts; i++) {
-        X509 *cert = sk_X509_value(sc.cms.certs, (int)i);
-        if (sh_cert_is_apple_root(cert))
-            root = cert;
-        else
-            sk_X509_push(pool, cert);
-    }
+    X509 *leaf, *root;
+    STACK_OF(X509) *pool = chain_parts(&sc.cms, &leaf, &root);
     assert_non_null(root);
     sh_trust trusted = {.anchor_x509 = &root, .n_anchor_x509 = 1};
     sh_verify_memo *memo = sh_verify_memo_new();

@@ -40,7 +40,7 @@ regress=$(best "${pin[@]}" "$sigharness" regress --quiet)
 broken=$(best "${pin[@]}" "$sigharness" fixtures broken -o @OUT@)
 base=$(best "${pin[@]}" "$sigharness" fixtures base -o @OUT@)
 rsa=$("${pin[@]}" openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048/ {print $6}')
-fs=$(stat -f -c %T "$work" 2>/dev/null || echo unknown)
+fs=$(df -T "$work" 2>/dev/null | awk 'NR == 2 {print $2}')
 printf 'catalogue: %s cases (bases x fitting mutators), one core, best of %s\n' "$cases" "$runs"
 printf '  regress          %6.2f s  (%.1f ms per case)\n' "$regress" "$(awk -v t="$regress" -v n="$cases" 'BEGIN{print 1000*t/n}')"
 printf '  fixtures broken  %6.2f s  (written to %s, with packed copies)\n' "$broken" "$fs"
