@@ -36,17 +36,18 @@ static bool rules_key(const sh_res_rules *r, uint8_t key[SH_VERIFY_MEMO_KEY_LEN]
     return sh_memo_key_end(&k, key);
 }
 
+/* Through the default allocator, which sh_res_rules_free(NULL, ...) releases. */
 static bool copy_rules(const sh_res_rules *from, sh_res_rules *to)
 {
     memset(to, 0, sizeof *to);
     to->present = from->present;
-    to->items = calloc(from->count ? from->count : 1, sizeof *to->items);
+    to->items = sh_calloc(NULL, from->count ? from->count : 1, sizeof *to->items);
     if (!to->items)
         return false;
     for (size_t i = 0; i < from->count; i++) {
         sh_res_rule *r = &to->items[i];
         *r = from->items[i];
-        r->pattern = malloc(r->pattern_len + 1);
+        r->pattern = sh_calloc(NULL, r->pattern_len + 1, 1);
         if (!r->pattern)
             return false;
         memcpy(r->pattern, from->items[i].pattern, r->pattern_len + 1);

@@ -88,6 +88,7 @@ int sweep_fixture_spec(sweep *s);
 int sweep_fixture_build(sweep *s);
 int sweep_bundle_signer(sweep *s);
 int sweep_verdict(sweep *s);
+int sweep_verdict_memo(sweep *s);
 int sweep_mutation(sweep *s);
 
 /* Names of files the sign_cmd driver may leave in in->dir: the sweep asserts none exist after

@@ -1,6 +1,7 @@
 /* Allocation-sweep drivers for the bundle layer (see sweep.h): the in-memory bundle (read,
  * pack, unpack), the fixture spec and builder, the bundle signer and the verdict engine. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bundle.h"
@@ -100,7 +101,7 @@ int sweep_bundle_signer(sweep *s)
 }
 
 /* The whole verdict on the fixture app, trusting the test root as Apple's. */
-int sweep_verdict(sweep *s)
+static int verdict_with(sweep *s, sh_verify_memo *memo)
 {
     sh_verdict_options o;
     sh_verdict_options_init(&o);
@@ -111,6 +112,7 @@ int sweep_verdict(sweep *s)
     o.trust.n_anchor_x509 = 1;
     o.trusted_root_is_apple = true;
     o.alloc = s->a;
+    o.memo = memo;
     sh_verdict v;
     sh_err r = sh_verdict_run(&s->in->fixture->bundle, &o, &v);
     if (r == SH_E_OK) {
@@ -127,6 +129,24 @@ int sweep_verdict(sweep *s)
     }
     sh_verdict_free(&v);
     return (int)r;
+}
+
+int sweep_verdict(sweep *s)
+{
+    return verdict_with(s, NULL);
+}
+
+/* Twice with one verification memo: the first verdict fills it (certificates decoded once,
+ * signatures without their certificates, chains), the second is answered from it. */
+int sweep_verdict_memo(sweep *s)
+{
+    sh_verify_memo *memo = sh_verify_memo_new();
+    if (!memo)
+        return (int)SH_E_NO_MEMORY;
+    int first = verdict_with(s, memo);
+    int second = verdict_with(s, memo);
+    sh_verify_memo_free(memo);
+    return first != (int)SH_E_OK ? first : second;
 }
 
 /* The mutation catalogue on the fixture app: a file-level break, then a re-signing scenario, on

@@ -415,6 +415,7 @@ static const struct CMUnitTest rows[] = {
     SWEEP_ROW("fixture_build", sweep_fixture_build),
     SWEEP_ROW_FX("bundle_signer", sweep_bundle_signer),
     SWEEP_ROW_FX("verdict", sweep_verdict),
+    SWEEP_ROW_FX("verdict_memo", sweep_verdict_memo),
     SWEEP_ROW_FX("mutation", sweep_mutation),
 };
 
