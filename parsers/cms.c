@@ -49,17 +49,11 @@ static sh_err decode_content_info(sh_cms *cms, const sh_cursor *payload, sh_erro
 static bool decode_content_info_memo(sh_cms *cms, const sh_cursor *payload, sh_verify_memo *memo,
                                      sh_err *e, sh_error *err)
 {
-    sh_signed_data_parts split;
-    if (!memo || !sh_signed_data_split(payload, &split))
+    size_t consumed;
+    if (!sh_signed_data_decode_cms(payload, memo, &cms->ci, &cms->certs, &consumed))
         return false;
-    const unsigned char *p = split.stripped;
-    cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)split.stripped_len);
-    cms->certs = cms->ci ? sh_signed_data_certs(&split, memo) : NULL;
-    if (cms->ci == NULL || cms->certs == NULL)
-        *e = fail_cms(cms, SH_E_CMS_MALFORMED, -1, payload->len, err);
-    else
-        *e = check_trailing(cms, payload, split.consumed, err);
-    sh_signed_data_parts_free(&split);
+    *e = cms->ci ? check_trailing(cms, payload, consumed, err)
+                 : fail_cms(cms, SH_E_CMS_MALFORMED, -1, payload->len, err);
     return true;
 }
 

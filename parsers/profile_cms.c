@@ -20,15 +20,8 @@ static sh_err fail_cms(sh_error *err, sh_err code, uint64_t value)
  * (signed_data.h; cms->certs is then set), else whole.  The bytes it spans go to *consumed. */
 static bool decode(const sh_cursor *in, sh_verify_memo *memo, sh_cms *cms, size_t *consumed)
 {
-    sh_signed_data_parts parts;
-    if (memo && sh_signed_data_split(in, &parts)) {
-        const unsigned char *p = parts.stripped;
-        cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)parts.stripped_len);
-        cms->certs = cms->ci ? sh_signed_data_certs(&parts, memo) : NULL;
-        *consumed = parts.consumed;
-        sh_signed_data_parts_free(&parts);
-        return cms->ci && cms->certs;
-    }
+    if (sh_signed_data_decode_cms(in, memo, &cms->ci, &cms->certs, consumed))
+        return cms->ci != NULL;
     const unsigned char *p = in->p;
     cms->ci = d2i_CMS_ContentInfo(NULL, &p, (long)in->len);
     /* d2i advanced p past what it decoded, never past the explicit length. */

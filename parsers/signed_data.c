@@ -171,3 +171,21 @@ STACK_OF(X509) *sh_signed_data_certs(const sh_signed_data_parts *s, sh_verify_me
     }
     return certs;
 }
+
+bool sh_signed_data_decode_cms(const sh_cursor *content_info, sh_verify_memo *memo,
+                               CMS_ContentInfo **ci, STACK_OF(X509) **certs, size_t *consumed)
+{
+    sh_signed_data_parts parts;
+    if (!memo || !sh_signed_data_split(content_info, &parts))
+        return false;
+    const unsigned char *p = parts.stripped;
+    *ci = d2i_CMS_ContentInfo(NULL, &p, (long)parts.stripped_len);
+    *certs = *ci ? sh_signed_data_certs(&parts, memo) : NULL;
+    if (*certs == NULL) {
+        CMS_ContentInfo_free(*ci);
+        *ci = NULL;
+    }
+    *consumed = parts.consumed;
+    sh_signed_data_parts_free(&parts);
+    return true;
+}

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/cms.h>
 #include <openssl/x509.h>
 
 #include "cursor.h"
@@ -46,5 +47,11 @@ void sh_signed_data_parts_free(sh_signed_data_parts *s);
 /* The certificates of a split, decoded once per memo: a new stack owning one reference to each,
  * in order.  NULL when one does not decode as a whole certificate, or out of memory. */
 STACK_OF(X509) *sh_signed_data_certs(const sh_signed_data_parts *s, sh_verify_memo *memo);
+
+/* A CMS ContentInfo decoded the memo's way: false (nothing decoded) when memo is NULL or the
+ * input is not of the strict shape; else *ci and *certs (a new stack owning its references;
+ * both NULL when the input does not decode) and *consumed, the bytes the ContentInfo spans. */
+bool sh_signed_data_decode_cms(const sh_cursor *content_info, sh_verify_memo *memo,
+                               CMS_ContentInfo **ci, STACK_OF(X509) **certs, size_t *consumed);
 
 #endif
